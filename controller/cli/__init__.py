@@ -1,0 +1,25 @@
+"""The ``roost`` command line: one Typer application, one sub-module per command group.
+
+This module only assembles the command groups; each group lives in its own module and holds no
+product logic of its own (that belongs to ``ledger``, ``reducers``, ``effects`` and the operator).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from controller.cli import ledger_cmds
+
+app = typer.Typer(
+    name="roost",
+    help="Roost: an event-sourced progressive-delivery operator for Kubernetes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger_cmds.app, name="ledger")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
