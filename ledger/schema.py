@@ -1,0 +1,90 @@
+"""The ledger's tables, as SQLAlchemy Core metadata.
+
+This module is the single description of the database schema. Alembic migrations in
+``migrations/`` create and change it; ``alembic check`` (run by the tests) fails whenever the two
+drift apart. Users query these tables with SQL, so names are plain and documented in
+docs/ledger.md.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# One migration serves both backends: INTEGER PRIMARY KEY is SQLite's rowid, BIGINT on PostgreSQL.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the backend stores.
+
+    SQLite keeps no zone, PostgreSQL keeps ``timestamptz``: both read back as aware UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: ledger times must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("stream", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream", "version"),
+    Index(None, "type", "occurred_at"),
+    Index(None, "occurred_at"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream", String(255), primary_key=True),
+    # The fold that produced the state, with its code version: a snapshot from other code is
+    # never trusted.
+    Column("reducer", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+)
