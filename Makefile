@@ -59,9 +59,16 @@ test: $(STAMP) sysdeps lint
 unit: $(STAMP)
 	$(BIN)/pytest -x -q
 
+# Grows with the product: today it creates the embedded ledger and round-trips it through
+# verify/export/import; the canary simulation joins it with `roost simulate`.
 demo: $(STAMP)
-	@mkdir -p $(DEMO_DIR)
-	$(BIN)/roost demo --ledger $(DEMO_DIR)/roost-ledger.db
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(BIN)/roost ledger upgrade --ledger $(DEMO_DIR)/roost-ledger.db
+	$(BIN)/roost ledger info --ledger $(DEMO_DIR)/roost-ledger.db
+	$(BIN)/roost ledger verify --ledger $(DEMO_DIR)/roost-ledger.db
+	$(BIN)/roost ledger export --ledger $(DEMO_DIR)/roost-ledger.db -o $(DEMO_DIR)/export.jsonl
+	$(BIN)/roost ledger import $(DEMO_DIR)/export.jsonl --ledger $(DEMO_DIR)/copy.db
+	@echo "ledger: $(DEMO_DIR)/roost-ledger.db  (plain SQLite: query it with any SQLite client)"
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
