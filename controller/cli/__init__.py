@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from controller.cli import ledger_cmds
+from controller.cli import ledger_cmds, validating
 
 app = typer.Typer(
     name="roost",
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_cmds.app, name="ledger")
+app.command("validate")(validating.validate)
 
 
 def main() -> None:
