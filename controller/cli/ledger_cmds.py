@@ -14,17 +14,18 @@ from typing import Annotated
 
 import typer
 
-from controller.cli.options import LedgerOption
+from controller.cli.options import LedgerOption, SyncOption
 from ledger import Ledger, LedgerError
+from ledger.engines import Synchronous
 from ledger.migrating import current_revision
 
 app = typer.Typer(help="Inspect and maintain the event ledger.", no_args_is_help=True)
 
 
 @contextmanager
-def opened(location: str) -> Iterator[Ledger]:
+def opened(location: str, synchronous: Synchronous = Synchronous.FULL) -> Iterator[Ledger]:
     try:
-        ledger = Ledger.open(location)
+        ledger = Ledger.open(location, synchronous=synchronous)
     except LedgerError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
@@ -98,6 +99,7 @@ def export_(
 def import_(
     source: Annotated[Path, typer.Argument(help="A file written by `roost ledger export`.")],
     ledger: LedgerOption = "./roost-ledger.db",
+    sync: SyncOption = Synchronous.FULL,
 ) -> None:
     """Append an export into an empty ledger, checking the hash chain, then verify it."""
     from ledger.transfer import import_jsonl
@@ -105,7 +107,7 @@ def import_(
     if not source.is_file():
         typer.echo(f"error: {source}: no such file", err=True)
         raise typer.Exit(2)
-    with opened(ledger) as opened_ledger:
+    with opened(ledger, sync) as opened_ledger:
         with source.open("rb") as fp:
             count = import_jsonl(opened_ledger, fp)
         report = opened_ledger.verify()

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.engines import Synchronous
+
 DEFAULT_LEDGER = "./roost-ledger.db"
 
 LedgerOption = Annotated[
@@ -15,5 +17,16 @@ LedgerOption = Annotated[
         envvar="ROOST_LEDGER",
         help="Ledger location: a file path (SQLite) or an SQLAlchemy URL (sqlite://, postgresql://).",
         show_default=True,
+    ),
+]
+
+SyncOption = Annotated[
+    Synchronous,
+    typer.Option(
+        "--ledger-sync",
+        envvar="ROOST_LEDGER_SYNC",
+        case_sensitive=False,
+        help="SQLite durability: FULL survives power loss after every commit; NORMAL is faster "
+        "and may lose the last commits on power loss (never on a crash).",
     ),
 ]

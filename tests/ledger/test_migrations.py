@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from alembic import command
 from sqlalchemy import text
 
 from ledger import Ledger, LedgerLocationError, LedgerTooNewError, NewEvent
-from ledger.engines import create_ledger_engine
+from ledger.engines import Synchronous, create_ledger_engine
 from ledger.migrating import alembic_config, current_revision, head_revision, migrate
 from tests.ledger.sample_events import at
 
@@ -61,3 +62,17 @@ def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_an_unsupported_backend_is_a_clear_error() -> None:
     with pytest.raises(LedgerLocationError, match="unsupported ledger backend 'mysql'"):
         Ledger.open("mysql://localhost/roost")
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [(Synchronous.FULL, 2), (Synchronous.NORMAL, 1)])
+def test_sqlite_is_durable_by_default_and_normal_is_opt_in(
+    tmp_path: Path, setting: Synchronous, pragma: int
+) -> None:
+    ledger = Ledger.open(str(tmp_path / "l.db"), synchronous=setting)
+    with ledger, ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == pragma
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_default_is_full() -> None:
+    assert inspect.signature(Ledger.open).parameters["synchronous"].default is Synchronous.FULL
