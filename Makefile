@@ -24,11 +24,13 @@ $(STAMP): pyproject.toml
 		--group test --group lint --group bench
 	touch $(STAMP)
 
-# Debian packages the test suite needs: a real PostgreSQL server and a real Prometheus.
+# Debian packages the test suite needs: a real PostgreSQL server, a real Prometheus and kubectl
+# (any kubectl on /usr/bin will do; Debian's kubernetes-client is installed when there is none).
 # Installed only when missing; installing needs root, which CI has.
 SYSDEPS_MISSING = $(strip \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
-	$(if $(wildcard /usr/bin/prometheus),,prometheus))
+	$(if $(wildcard /usr/bin/prometheus),,prometheus) \
+	$(if $(wildcard /usr/bin/kubectl),,kubernetes-client))
 
 sysdeps:
 	@if [ -n "$(SYSDEPS_MISSING)" ]; then \

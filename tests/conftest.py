@@ -14,6 +14,7 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.postgres",
+    "tests.fixtures.apiserver",
 ]
 
 SESSION_THREAD_PREFIX = "roost-session-"

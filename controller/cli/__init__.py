@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from controller.cli import ledger_cmds, validating
+from controller.cli import ledger_cmds, sandbox_cmd, validating
 
 app = typer.Typer(
     name="roost",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_cmds.app, name="ledger")
 app.command("validate")(validating.validate)
+app.command("sandbox")(sandbox_cmd.sandbox)
 
 
 def main() -> None:
