@@ -61,11 +61,11 @@ test: $(STAMP) sysdeps lint
 unit: $(STAMP)
 	$(BIN)/pytest -x -q
 
-# Grows with the product: today it creates the embedded ledger and round-trips it through
-# verify/export/import; the canary simulation joins it with `roost simulate`.
+# Grows with the product: today it simulates an example canary rollout into the embedded SQLite
+# ledger, prints the timeline, then verifies, exports and re-imports that ledger.
 demo: $(STAMP)
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	$(BIN)/roost ledger upgrade --ledger $(DEMO_DIR)/roost-ledger.db
+	$(BIN)/roost simulate docs/examples/podinfo-canary.yaml --ledger $(DEMO_DIR)/roost-ledger.db
 	$(BIN)/roost ledger info --ledger $(DEMO_DIR)/roost-ledger.db
 	$(BIN)/roost ledger verify --ledger $(DEMO_DIR)/roost-ledger.db
 	$(BIN)/roost ledger export --ledger $(DEMO_DIR)/roost-ledger.db -o $(DEMO_DIR)/export.jsonl

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from controller.cli import ledger_cmds, sandbox_cmd, validating
+from controller.cli import ledger_cmds, sandbox_cmd, simulating, validating
 
 app = typer.Typer(
     name="roost",
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ledger_cmds.app, name="ledger")
 app.command("validate")(validating.validate)
 app.command("sandbox")(sandbox_cmd.sandbox)
+app.command("simulate")(simulating.simulate_command)
 
 
 def main() -> None:

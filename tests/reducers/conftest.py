@@ -1,0 +1,1 @@
+"""Reducer tests drive the real decider; scenario data lives in ``scenarios.py``."""
