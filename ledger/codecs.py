@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ def canonical_json(value: Mapping[str, Any]) -> str:
         raise LedgerError(f"payload is not JSON-serialisable: {e}") from e
 
 
+@lru_cache(maxsize=1024)  # a batch shares one recorded_at; replays revisit the same times
 def iso_utc(moment: datetime) -> str:
     """A fixed-width UTC timestamp with microseconds, e.g. ``2026-01-01T00:00:00.000000Z``."""
     if moment.tzinfo is None:

@@ -56,7 +56,8 @@ def create_ledger_engine(
     if backend == "postgresql":
         if url.get_driver_name() in ("", "psycopg2"):
             url = url.set(drivername="postgresql+psycopg")
-        engine = create_engine(url, pool_pre_ping=True)
+        # Sessions in UTC, so timestamps come back as UTC and need no conversion when read.
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
         event.listen(engine, "begin", _postgres_begin)
         return engine
     raise LedgerLocationError(

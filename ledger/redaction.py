@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -60,13 +61,13 @@ _URL_WITH_CREDENTIALS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/]*:[^\s/@]*@
 _MIN_REMEMBERED = 4  # shorter strings would cut ordinary words out of payloads
 
 
-def _normal(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
+@lru_cache(maxsize=4096)  # payload keys repeat endlessly; decide each once
 def is_sensitive_key(key: str) -> bool:
     """True when a mapping key names a credential value (not a reference to one)."""
-    k = _normal(key)
+    k = _NOT_ALNUM.sub("", key.lower())
     return k in _SENSITIVE_KEYS or k.endswith(_SENSITIVE_SUFFIXES)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from ledger.codecs import canonical_json, chain_hash
 from ledger.engines import WRITE, Synchronous, create_ledger_engine
@@ -44,8 +45,27 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(*row)
+_ALL_PAGE = (
+    select(*_COLUMNS)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("n"))
+)
+_STREAM_PAGE = (
+    select(*_COLUMNS)
+    .where(events.c.stream == bindparam("stream"), events.c.version > bindparam("after"))
+    .order_by(events.c.version)
+    .limit(bindparam("n"))
+)
+
+
+def _sqlite_time(value: str) -> datetime:
+    # SQLite holds UTC as text without a zone (see ``schema.UtcDateTime``).
+    return datetime.fromisoformat(value + "+00:00")
+
+
+def _aware_time(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,8 @@ class Ledger:
         self.redactor = Redactor()
         self._clock = clock
         self._writer = engine.execution_options(**{WRITE: True})
+        self._statements: dict[Select[Any], SQLCompiler] = {}
+        self._to_time = _sqlite_time if engine.dialect.name == "sqlite" else _aware_time
 
     @classmethod
     def open(
@@ -106,7 +128,7 @@ class Ledger:
         nothing. Payloads are redacted and canonicalised here, and nowhere else."""
         if not batch:
             return []
-        recorded_at = self._clock()
+        recorded_at = self._clock().astimezone(UTC)
         for event in batch:
             if event.occurred_at.tzinfo is None:
                 raise LedgerError(
@@ -118,10 +140,9 @@ class Ledger:
         ]  # outside the lock: the costly part
         try:
             with self._writer.begin() as conn:
-                actual = _stream_version(conn, stream)
+                actual, position, previous = _versions(conn, stream)
                 if actual != expected_version:
                     raise ConcurrencyError(stream, expected_version, actual)
-                position, previous = _head(conn)
                 stored: list[StoredEvent] = []
                 for offset, (event, payload_text) in enumerate(prepared, start=1):
                     record = _seal(
@@ -172,43 +193,58 @@ class Ledger:
         """Events of one stream in version order, starting at ``from_version``, lazily."""
         version = from_version - 1
         while True:
-            query = (
-                select(*_COLUMNS)
-                .where(events.c.stream == stream, events.c.version > version)
-                .order_by(events.c.version)
-                .limit(batch_size)
-            )
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
+            rows = self._page(_STREAM_PAGE, {"stream": stream, "after": version, "n": batch_size})
             for row in rows:
-                yield _stored(row)
+                yield StoredEvent(*row)
             if len(rows) < batch_size:
                 return
-            version = rows[-1].version
+            version = rows[-1][2]
 
     def read_all(self, *, after: int = 0, batch_size: int = 5000) -> Iterator[StoredEvent]:
         """Every event after global position ``after``, in order, lazily."""
         for rows in self.read_all_rows(after=after, batch_size=batch_size):
             for row in rows:
-                yield _stored(row)
+                yield StoredEvent(*row)
 
-    def read_all_rows(self, *, after: int = 0, batch_size: int = 5000) -> Iterator[Sequence[Any]]:
-        """Pages of raw rows (the columns of ``StoredEvent``, in order) for bulk readers."""
+    def read_all_rows(
+        self, *, after: int = 0, batch_size: int = 5000
+    ) -> Iterator[Sequence[tuple[Any, ...]]]:
+        """Pages of plain tuples (the fields of ``StoredEvent``, in order) for bulk readers."""
         position = after
         while True:
-            query = (
-                select(*_COLUMNS)
-                .where(events.c.position > position)
-                .order_by(events.c.position)
-                .limit(batch_size)
-            )
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
+            rows = self._page(_ALL_PAGE, {"after": position, "n": batch_size})
             if rows:
                 yield rows
             if len(rows) < batch_size:
                 return
-            position = rows[-1].position
+            position = rows[-1][0]
+
+    def _page(self, query: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        # The hot path of replay: a statement compiled once per dialect and run without
+        # SQLAlchemy's per-value type processing; times are converted here in one step each.
+        compiled = self._compiled(query)
+        full = compiled.construct_params(params) or {}
+        order = compiled.positiontup
+        args: Any = tuple(full[k] for k in order) if order else full
+        with self.engine.connect() as conn:
+            raw = conn.exec_driver_sql(compiled.string, args).all()
+        to_time = self._to_time
+        recorded: dict[Any, datetime] = {}  # one value per appended batch: parse it once
+        out = []
+        for r in raw:
+            at = recorded.get(r[6])
+            if at is None:
+                at = recorded[r[6]] = to_time(r[6])
+            out.append((r[0], r[1], r[2], r[3], r[4], to_time(r[5]), at, r[7], r[8]))
+        return out
+
+    def _compiled(self, query: Select[Any]) -> SQLCompiler:
+        found = self._statements.get(query)
+        if found is None:
+            compiled = query.compile(dialect=self.engine.dialect)
+            assert isinstance(compiled, SQLCompiler)
+            found = self._statements[query] = compiled
+        return found
 
     # ------------------------------------------------------------------ checking
 
@@ -260,18 +296,22 @@ def _seal(
     recorded_at: datetime,
     payload_text: str,
 ) -> StoredEvent:
-    unsealed = StoredEvent(
+    occurred_at = event.occurred_at.astimezone(UTC)
+    digest = chain_hash(
+        previous,
         position=position,
         stream=stream,
         version=version,
         type=event.type,
         schema_version=event.schema_version,
-        occurred_at=event.occurred_at.astimezone(UTC),
-        recorded_at=recorded_at.astimezone(UTC),
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
         payload_text=payload_text,
-        hash="",
     )
-    return replace(unsealed, hash=seal(previous, unsealed))
+    return StoredEvent(
+        position, stream, version, event.type, event.schema_version, occurred_at, recorded_at,
+        payload_text, digest,
+    )  # fmt: skip
 
 
 def _row(e: StoredEvent) -> dict[str, Any]:
@@ -291,6 +331,27 @@ def _row(e: StoredEvent) -> dict[str, Any]:
 def _stream_version(conn: Connection, stream: str) -> int:
     value = conn.scalar(select(func.max(events.c.version)).where(events.c.stream == stream))
     return int(value or 0)
+
+
+_VERSIONS = (
+    select(
+        events.c.position,
+        events.c.hash,
+        select(func.coalesce(func.max(events.c.version), 0))
+        .where(events.c.stream == bindparam("stream"))
+        .scalar_subquery(),
+    )
+    .order_by(events.c.position.desc())
+    .limit(1)
+)
+
+
+def _versions(conn: Connection, stream: str) -> tuple[int, int, str]:
+    """The stream's version, and the ledger's head position and hash, in one round trip."""
+    row = conn.execute(_VERSIONS, {"stream": stream}).first()
+    if row is None:
+        return 0, 0, GENESIS_HASH
+    return int(row[2]), int(row[0]), str(row[1])
 
 
 def _head(conn: Connection) -> tuple[int, str]:
