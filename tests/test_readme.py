@@ -1,10 +1,11 @@
-"""The README's ledger commands run as written (in a scratch directory)."""
+"""The README's commands run as written (in a scratch directory holding docs/examples)."""
 
 from __future__ import annotations
 
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +24,10 @@ def test_the_first_screen_shows_make_demo_and_make_test() -> None:
     assert [line.split()[:2] for line in first] == [["make", "demo"], ["make", "test"]]
 
 
-def test_the_ledger_commands_in_the_readme_work(tmp_path: Path) -> None:
+def test_the_roost_commands_in_the_readme_work(tmp_path: Path) -> None:
     commands = [line for block in readme_blocks() for line in block if line.startswith("roost ")]
-    assert len(commands) >= 5
+    assert len(commands) >= 9
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     env.pop("ROOST_LEDGER", None)
     for line in commands:
@@ -33,3 +35,4 @@ def test_the_ledger_commands_in_the_readme_work(tmp_path: Path) -> None:
         done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
     assert (tmp_path / "roost-ledger.db").exists() and (tmp_path / "copy.db").exists()
+    assert (tmp_path / "sim.db").exists()
