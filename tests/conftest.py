@@ -15,6 +15,8 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.apiserver",
+    "tests.fixtures.prometheus",
+    "tests.fixtures.httpservers",
 ]
 
 SESSION_THREAD_PREFIX = "roost-session-"
