@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.guards import SESSION_PIDS, running_children
+
 pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.apiserver",
@@ -23,9 +25,13 @@ SESSION_THREAD_PREFIX = "roost-session-"
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_threads() -> Iterator[None]:
+def _no_leaked_threads_or_processes() -> Iterator[None]:
     before = {t.ident for t in threading.enumerate()}
+    children_before = running_children()
     yield
+    stray = running_children() - children_before - SESSION_PIDS
+    if stray:
+        pytest.fail(f"test left child processes running: pids {sorted(stray)}")
     leaked = [
         t
         for t in threading.enumerate()
