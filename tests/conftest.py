@@ -1,8 +1,10 @@
 """Session-wide test guards and the shared fixtures of every topic folder.
 
 Fixture modules live in ``tests/fixtures`` and are registered here, once, so each topic folder's
-``conftest.py`` stays small. The guards fail a test that leaves a thread running: a thread started
-on purpose for the whole session must carry a name beginning with ``roost-session-``.
+``conftest.py`` stays small. The guards fail a test that leaves a thread or a child process
+running: a thread started on purpose for the whole session must carry a name beginning with
+``roost-session-``, and a session-long process must register its pid in
+``tests.guards.SESSION_PIDS``.
 """
 
 from __future__ import annotations
