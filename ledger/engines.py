@@ -89,7 +89,13 @@ def _sqlite_engine(url: str, synchronous: Synchronous, busy_timeout_s: float) ->
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: this runs before every append, where SQLAlchemy's execution
+        # machinery around one BEGIN cost a tenth of a durable single-event append.
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        finally:
+            cursor.close()
 
     return engine
 

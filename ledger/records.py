@@ -18,6 +18,10 @@ Position = NewType("Position", int)
 
 GENESIS_HASH = "0" * 64
 
+#: One event as bulk replay reads it (``Ledger.read_all_payloads``): position, stream, version,
+#: type, schema version and payload text, as plain values straight from the driver.
+PayloadRow = tuple[int, str, int, str, int, str]
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:

@@ -59,6 +59,7 @@ _SENSITIVE_KEYS = frozenset(
 _SENSITIVE_SUFFIXES = ("password", "token", "secret", "apikey", "secretkey", "privatekey")
 _URL_WITH_CREDENTIALS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/]*:[^\s/@]*@")
 _MIN_REMEMBERED = 4  # shorter strings would cut ordinary words out of payloads
+_PLAIN = frozenset({int, float, bool, type(None)})  # leaves that never hold a secret
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
@@ -93,6 +94,15 @@ class Redactor:
         return result
 
     def _value(self, value: Any) -> Any:
+        # Exact types first: every payload value passes here, and the ``Mapping`` check below
+        # goes through ``abc`` machinery that cost more than the rest of an append's Python work.
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is str:
+            return self._string(value)
+        if kind is dict:
+            return self._mapping(value)
         if isinstance(value, Mapping):
             return self._mapping(value)
         if isinstance(value, list | tuple):

@@ -61,6 +61,22 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        # Appends write two times per event: on SQLite produce SQLAlchemy's own storage text
+        # (``YYYY-MM-DD HH:MM:SS.ffffff``, here always UTC) in one C call.
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def store(value: Any) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"naive datetime {value!r}: ledger times must be timezone-aware")
+            text: str = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return text
+
+        return store
+
     def result_processor(
         self, dialect: Dialect, coltype: object
     ) -> Callable[[Any], datetime | None] | None:

@@ -72,14 +72,16 @@ def load_state(
     start = load_snapshot(ledger, stream, fold) if use_snapshots else None
     state, version = start if start is not None else (fold.initial(), 0)
     base = version
-    for stored in ledger.read_stream(stream, from_version=version + 1):
-        if stored.version != version + 1:
-            raise LedgerError(
-                f"stream {stream} jumps from version {version} to {stored.version} "
-                f"at position {stored.position}"
-            )
-        state = fold.evolve(state, registry.decode(stored))
-        version = stored.version
+    evolve = fold.evolve
+    for rows in ledger.read_stream_payloads(stream, from_version=version + 1):
+        decoded = registry.decode_rows(rows)
+        for row in rows:
+            if row[2] != version + 1:  # checked before the row is decoded: a gap is a gap
+                raise LedgerError(
+                    f"stream {stream} jumps from version {version} to {row[2]} at position {row[0]}"
+                )
+            version = row[2]
+            state = evolve(state, next(decoded))
     if use_snapshots and version - base >= every:
         save_snapshot(ledger, stream, fold, version, state)
     return state, version

@@ -3,7 +3,8 @@
 Appends are serialised (see ``ledger.engines``) so positions are assigned in commit order and the
 hash chain is one line through the whole ledger; a reader that remembers the last position it saw
 never misses an event committed after it. Reads page by position in short transactions so a long
-read never holds the database open against a writer.
+read never holds the database open against a writer. The SQL of appends and page reads lives in
+``ledger.statements``, compiled once and run on the driver's cursor.
 """
 
 from __future__ import annotations
@@ -14,58 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from ledger.codecs import canonical_json, chain_hash
 from ledger.engines import WRITE, Synchronous, create_ledger_engine
 from ledger.errors import ConcurrencyError, LedgerError
 from ledger.migrating import migrate
-from ledger.records import GENESIS_HASH, NewEvent, StoredEvent
+from ledger.records import GENESIS_HASH, NewEvent, PayloadRow, StoredEvent
 from ledger.redaction import Redactor
 from ledger.schema import events
+from ledger.statements import Prepared, Statements, execute_many, fetch_all
 
 Clock = Callable[[], datetime]
-
-_COLUMNS = (
-    events.c.position,
-    events.c.stream,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.occurred_at,
-    events.c.recorded_at,
-    events.c.payload,
-    events.c.hash,
-)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-_ALL_PAGE = (
-    select(*_COLUMNS)
-    .where(events.c.position > bindparam("after"))
-    .order_by(events.c.position)
-    .limit(bindparam("n"))
-)
-_STREAM_PAGE = (
-    select(*_COLUMNS)
-    .where(events.c.stream == bindparam("stream"), events.c.version > bindparam("after"))
-    .order_by(events.c.version)
-    .limit(bindparam("n"))
-)
-
-
-def _sqlite_time(value: str) -> datetime:
-    # SQLite holds UTC as text without a zone (see ``schema.UtcDateTime``).
-    return datetime.fromisoformat(value + "+00:00")
-
-
-def _aware_time(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -89,8 +55,12 @@ class Ledger:
         self.redactor = Redactor()
         self._clock = clock
         self._writer = engine.execution_options(**{WRITE: True})
-        self._statements: dict[Select[Any], SQLCompiler] = {}
-        self._to_time = _sqlite_time if engine.dialect.name == "sqlite" else _aware_time
+        self._sql = Statements(engine.dialect)
+        # The hot statements run on the driver's cursor (``ledger.statements``), so its own
+        # exception classes arrive here beside SQLAlchemy's.
+        dbapi = engine.dialect.loaded_dbapi
+        self._conflicts: tuple[type[Exception], ...] = (IntegrityError, dbapi.IntegrityError)
+        self._failures: tuple[type[Exception], ...] = (OperationalError, dbapi.OperationalError)
 
     @classmethod
     def open(
@@ -140,7 +110,7 @@ class Ledger:
         ]  # outside the lock: the costly part
         try:
             with self._writer.begin() as conn:
-                actual, position, previous = _versions(conn, stream)
+                actual, position, previous = self._versions(conn, stream)
                 if actual != expected_version:
                     raise ConcurrencyError(stream, expected_version, actual)
                 stored: list[StoredEvent] = []
@@ -156,11 +126,11 @@ class Ledger:
                     )
                     previous = record.hash
                     stored.append(record)
-                conn.execute(insert(events), [_row(r) for r in stored])
-        except IntegrityError as e:
+                execute_many(conn, self._sql.insert, self._sql.insert_params(stored))
+        except self._conflicts as e:
             # The unique (stream, version) key caught a writer that slipped past the check.
             raise ConcurrencyError(stream, expected_version, self.stream_version(stream)) from e
-        except OperationalError as e:
+        except self._failures as e:
             raise LedgerError(f"append to {stream!r} failed: {_short(e)}") from e
         return stored
 
@@ -170,7 +140,10 @@ class Ledger:
 
     def insert_verbatim(self, records: Sequence[StoredEvent], conn: Connection) -> None:
         """Write already-sealed records unchanged (used by import, inside its transaction)."""
-        conn.execute(insert(events), [_row(r) for r in records])
+        try:
+            execute_many(conn, self._sql.insert, self._sql.insert_params(records))
+        except self._conflicts as e:
+            raise LedgerError(f"cannot insert the records verbatim: {_short(e)}") from e
 
     # ------------------------------------------------------------------ reading
 
@@ -191,14 +164,17 @@ class Ledger:
         self, stream: str, *, from_version: int = 1, batch_size: int = 1000
     ) -> Iterator[StoredEvent]:
         """Events of one stream in version order, starting at ``from_version``, lazily."""
-        version = from_version - 1
-        while True:
-            rows = self._page(_STREAM_PAGE, {"stream": stream, "after": version, "n": batch_size})
-            for row in rows:
+        for raw in self._stream_pages(self._sql.stream_page, stream, from_version, batch_size):
+            for row in self._sql.stored_rows(raw):
                 yield StoredEvent(*row)
-            if len(rows) < batch_size:
-                return
-            version = rows[-1][2]
+
+    def read_stream_payloads(
+        self, stream: str, *, from_version: int = 1, batch_size: int = 2000
+    ) -> Iterator[Sequence[PayloadRow]]:
+        """Pages of one stream's ``PayloadRow``s in version order: ``read_stream`` for folding
+        (``load_state``), without the times and hashes a fold never looks at."""
+        page = self._sql.stream_payload_page
+        yield from self._stream_pages(page, stream, from_version, batch_size)
 
     def read_all(self, *, after: int = 0, batch_size: int = 5000) -> Iterator[StoredEvent]:
         """Every event after global position ``after``, in order, lazily."""
@@ -210,41 +186,50 @@ class Ledger:
         self, *, after: int = 0, batch_size: int = 5000
     ) -> Iterator[Sequence[tuple[Any, ...]]]:
         """Pages of plain tuples (the fields of ``StoredEvent``, in order) for bulk readers."""
+        for raw in self._log_pages(self._sql.log_page, after, batch_size):
+            yield self._sql.stored_rows(raw)
+
+    def read_all_payloads(
+        self, *, after: int = 0, batch_size: int = 2000
+    ) -> Iterator[Sequence[PayloadRow]]:
+        """Pages of ``PayloadRow``s: what decoding and routing by stream need, without the
+        times and hashes (the bulk path of replay; ``EventRegistry.decode_rows`` takes them).
+        Pages of a few thousand rows replayed fastest in ``bench/ledger.py``: larger ones fall
+        out of the CPU caches and keep more objects alive for the garbage collector."""
+        yield from self._log_pages(self._sql.payload_page, after, batch_size)
+
+    def _log_pages(self, page: Prepared, after: int, batch_size: int) -> Iterator[Sequence[Any]]:
+        # Short transactions, one per page, so a long read never holds the database open.
         position = after
         while True:
-            rows = self._page(_ALL_PAGE, {"after": position, "n": batch_size})
-            if rows:
-                yield rows
-            if len(rows) < batch_size:
+            with self.engine.connect() as conn:
+                raw = fetch_all(conn, page, {"after": position, "n": batch_size})
+            if raw:
+                yield raw
+            if len(raw) < batch_size:
                 return
-            position = rows[-1][0]
+            position = raw[-1][0]
 
-    def _page(self, query: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        # The hot path of replay: a statement compiled once per dialect and run without
-        # SQLAlchemy's per-value type processing; times are converted here in one step each.
-        compiled = self._compiled(query)
-        full = compiled.construct_params(params) or {}
-        order = compiled.positiontup
-        args: Any = tuple(full[k] for k in order) if order else full
-        with self.engine.connect() as conn:
-            raw = conn.exec_driver_sql(compiled.string, args).all()
-        to_time = self._to_time
-        recorded: dict[Any, datetime] = {}  # one value per appended batch: parse it once
-        out = []
-        for r in raw:
-            at = recorded.get(r[6])
-            if at is None:
-                at = recorded[r[6]] = to_time(r[6])
-            out.append((r[0], r[1], r[2], r[3], r[4], to_time(r[5]), at, r[7], r[8]))
-        return out
+    def _stream_pages(
+        self, page: Prepared, stream: str, from_version: int, batch_size: int
+    ) -> Iterator[Sequence[Any]]:
+        version = from_version - 1
+        while True:
+            with self.engine.connect() as conn:
+                raw = fetch_all(conn, page, {"stream": stream, "after": version, "n": batch_size})
+            if raw:
+                yield raw
+            if len(raw) < batch_size:
+                return
+            version = raw[-1][2]
 
-    def _compiled(self, query: Select[Any]) -> SQLCompiler:
-        found = self._statements.get(query)
-        if found is None:
-            compiled = query.compile(dialect=self.engine.dialect)
-            assert isinstance(compiled, SQLCompiler)
-            found = self._statements[query] = compiled
-        return found
+    def _versions(self, conn: Connection, stream: str) -> tuple[int, int, str]:
+        """The stream's version, and the ledger's head position and hash, in one round trip."""
+        rows = fetch_all(conn, self._sql.versions, {"stream": stream})
+        if not rows:
+            return 0, 0, GENESIS_HASH
+        position, digest, version = rows[0]
+        return int(version), int(position), str(digest)
 
     # ------------------------------------------------------------------ checking
 
@@ -314,44 +299,9 @@ def _seal(
     )  # fmt: skip
 
 
-def _row(e: StoredEvent) -> dict[str, Any]:
-    return {
-        "position": e.position,
-        "stream": e.stream,
-        "version": e.version,
-        "type": e.type,
-        "schema_version": e.schema_version,
-        "occurred_at": e.occurred_at,
-        "recorded_at": e.recorded_at,
-        "payload": e.payload_text,
-        "hash": e.hash,
-    }
-
-
 def _stream_version(conn: Connection, stream: str) -> int:
     value = conn.scalar(select(func.max(events.c.version)).where(events.c.stream == stream))
     return int(value or 0)
-
-
-_VERSIONS = (
-    select(
-        events.c.position,
-        events.c.hash,
-        select(func.coalesce(func.max(events.c.version), 0))
-        .where(events.c.stream == bindparam("stream"))
-        .scalar_subquery(),
-    )
-    .order_by(events.c.position.desc())
-    .limit(1)
-)
-
-
-def _versions(conn: Connection, stream: str) -> tuple[int, int, str]:
-    """The stream's version, and the ledger's head position and hash, in one round trip."""
-    row = conn.execute(_VERSIONS, {"stream": stream}).first()
-    if row is None:
-        return 0, 0, GENESIS_HASH
-    return int(row[2]), int(row[0]), str(row[1])
 
 
 def _head(conn: Connection) -> tuple[int, str]:
