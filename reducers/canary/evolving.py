@@ -170,30 +170,29 @@ def _initialized(state: CanaryState, e: Initialized) -> _Changes:
     )
 
 
-@_on(RunStarted)
-def _run_started(state: CanaryState, e: RunStarted) -> _Changes:
+def _run_reset(
+    state: CanaryState, phase: Phase, at: datetime, revision: str, *, weight: int = 0
+) -> _Changes:
+    """A run starts or ends: counters go back to zero and the revision becomes the applied one."""
     return _phase(
         state,
-        Phase.PROGRESSING,
-        e.at,
-        canary_weight=0,
+        phase,
+        at,
+        canary_weight=weight,
         failed_checks=0,
         iterations=0,
-        last_applied_spec=e.revision,
+        last_applied_spec=revision,
     )
+
+
+@_on(RunStarted)
+def _run_started(state: CanaryState, e: RunStarted) -> _Changes:
+    return _run_reset(state, Phase.PROGRESSING, e.at, e.revision)
 
 
 @_on(RunRestarted)
 def _run_restarted(state: CanaryState, e: RunRestarted) -> _Changes:
-    return _phase(
-        state,
-        Phase.PROGRESSING,
-        e.at,
-        canary_weight=0,
-        failed_checks=0,
-        iterations=0,
-        last_applied_spec=e.revision,
-    )
+    return _run_reset(state, Phase.PROGRESSING, e.at, e.revision)
 
 
 @_on(StatusResynced)
@@ -258,28 +257,12 @@ def _succeeded(state: CanaryState, e: Succeeded) -> _Changes:
 
 @_on(RolledBack)
 def _rolled_back(state: CanaryState, e: RolledBack) -> _Changes:
-    return _phase(
-        state,
-        Phase.FAILED,
-        e.at,
-        canary_weight=0,
-        failed_checks=0,
-        iterations=0,
-        last_applied_spec=e.revision,
-    )
+    return _run_reset(state, Phase.FAILED, e.at, e.revision)
 
 
 @_on(PromotionFailed)
 def _promotion_failed(state: CanaryState, e: PromotionFailed) -> _Changes:
-    return _phase(
-        state,
-        Phase.FAILED,
-        e.at,
-        canary_weight=100,
-        failed_checks=0,
-        iterations=0,
-        last_applied_spec=e.revision,
-    )
+    return _run_reset(state, Phase.FAILED, e.at, e.revision, weight=100)
 
 
 @_on(TerminationStarted)
