@@ -123,6 +123,7 @@ def _initialise(t: TickContext, obs: Observed) -> bool:
         return True
     if t.spec.autoscaler_ref is not None:
         t.workload(WorkloadAction.UPDATE_PRIMARY_AUTOSCALER)
+    endings.pause_target_autoscaler(t)
     t.workload(WorkloadAction.SCALE_TARGET_TO_ZERO)
     t.set_routes(100, 0, False)
     t.emit(Initialized(at=t.at, revision=obs.revision))
@@ -180,6 +181,7 @@ def _start(t: TickContext, obs: Observed) -> None:
     t.emit(RunStarted(at=t.at, revision=obs.revision))
     t.normal(msg.scaling_up(t.names))
     t.alert(Severity.INFO, msg.ALERT_RUN_STARTED, with_metadata=True)
+    endings.resume_target_autoscaler(t)
     t.workload(WorkloadAction.SCALE_TARGET_UP)
 
 

@@ -22,7 +22,24 @@ from reducers.events import (
     TerminationStarted,
     WorkloadAction,
 )
-from reducers.spec import Phase, WebhookType
+from reducers.spec import AutoscalerKind, Phase, WebhookType
+
+
+def _keda(t: TickContext) -> bool:
+    ref = t.spec.autoscaler_ref
+    return ref is not None and ref.kind is AutoscalerKind.SCALED_OBJECT
+
+
+def pause_target_autoscaler(t: TickContext) -> None:
+    """KEDA would scale a parked target back up; pause it first (HPAs need nothing)."""
+    if _keda(t):
+        t.workload(WorkloadAction.PAUSE_TARGET_AUTOSCALER)
+
+
+def resume_target_autoscaler(t: TickContext) -> None:
+    """The target is about to run again (or is handed back): let KEDA scale it."""
+    if _keda(t):
+        t.workload(WorkloadAction.RESUME_TARGET_AUTOSCALER)
 
 
 def post_rollout(t: TickContext) -> None:
@@ -48,6 +65,7 @@ def rollback(t: TickContext, reason: RollbackReason, deadline_error: str = "") -
         t.alert(Severity.ERROR, msg.alert_deadline(deadline_error))
     t.set_routes(100, 0, False)
     t.warning(msg.canary_failed(t.names), phase=Phase.FAILED.value)
+    pause_target_autoscaler(t)
     t.workload(WorkloadAction.SCALE_TARGET_TO_ZERO)
     t.emit(RolledBack(at=t.at, reason=reason, revision=t.obs.revision))
     post_rollout(t)
@@ -66,6 +84,7 @@ def finalise(t: TickContext) -> None:
     """Finalising → Succeeded: scale the target down, report (§2.3 step 23)."""
     if t.spec.autoscaler_ref is not None:
         t.workload(WorkloadAction.UPDATE_PRIMARY_AUTOSCALER)
+    pause_target_autoscaler(t)
     t.workload(WorkloadAction.SCALE_TARGET_TO_ZERO)
     t.emit(Succeeded(at=t.at))
     post_rollout(t)
@@ -80,6 +99,7 @@ def skip_analysis(t: TickContext) -> None:
     t.workload(WorkloadAction.PROMOTE)
     if t.spec.autoscaler_ref is not None:
         t.workload(WorkloadAction.UPDATE_PRIMARY_AUTOSCALER)
+    pause_target_autoscaler(t)
     t.workload(WorkloadAction.SCALE_TARGET_TO_ZERO)
     t.emit(Succeeded(at=t.at, skipped_analysis=True))
     post_rollout(t)
@@ -98,6 +118,7 @@ def delete(t: TickContext) -> None:
     if t.state.phase is not Phase.TERMINATING:
         t.emit(TerminationStarted(at=t.at))
         t.normal(msg.terminating(t.names))
+        resume_target_autoscaler(t)
         t.workload(WorkloadAction.REVERT_TARGET)
     ready = t.obs.canary_readiness
     if ready.state is not Readiness.READY:

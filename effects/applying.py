@@ -1,0 +1,199 @@
+"""The one applier: create, or patch only a meaningful difference, and report an outcome.
+
+It takes a rendered manifest (or a patch for an object Roost does not own, such as the target)
+and returns an ``EffectOutcome`` value for the controller to append; it never raises for an API
+failure (:func:`effects.kubeapi.classify` is the choke point) and never decides anything.
+
+"Meaningful difference" is containment: every field the manifest states must equal the live
+value, so fields the server defaults or others own (clusterIP, nodePorts, annotations someone
+else added, replicas an autoscaler moves) never cause a write. Applying twice is a no-op.
+A 409 re-reads the object and tries again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import kubernetes.client
+
+from effects.kubeapi import JSON_PATCH, MERGE_PATCH, KubeApi, ObjectRef, classify
+from reducers.events import EffectOutcome, EffectResult
+
+CONFLICT_RETRIES = 3
+_METADATA_FIELDS = ("labels", "annotations", "ownerReferences")
+
+
+@dataclass(frozen=True)
+class ApplyPolicy:
+    """How one manifest meets an existing object."""
+
+    exclusive_metadata: bool = False
+    """Remove labels and annotations the manifest does not state (Services this Canary owns)."""
+    keep_existing: tuple[str, ...] = ()
+    """Dotted paths the live object keeps once it exists (``spec.replicas`` under autoscaling)."""
+    create_only: bool = False
+    """Create when missing, never change afterwards (the primary before its first promotion)."""
+
+
+def contains(live: Any, wanted: Any) -> bool:
+    """Whether ``live`` already holds everything ``wanted`` states (lists element by element)."""
+    if isinstance(wanted, Mapping):
+        if not isinstance(live, Mapping):
+            return False
+        return all(
+            (k not in live) if v is None else (k in live and contains(live[k], v))
+            for k, v in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(wanted)
+            and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+        )
+    return bool(live == wanted)
+
+
+def merge_patch(document: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch, applied locally to predict the result."""
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    result = dict(document) if isinstance(document, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _drop_path(manifest: dict[str, Any], dotted: str) -> None:
+    *parents, last = dotted.split(".")
+    node: Any = manifest
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def _patch_body(desired: Mapping[str, Any], live: Mapping[str, Any], policy: ApplyPolicy) -> Any:
+    body = {k: copy.deepcopy(v) for k, v in desired.items() if k not in ("apiVersion", "kind")}
+    meta = {k: v for k, v in (desired.get("metadata") or {}).items() if k in _METADATA_FIELDS}
+    if policy.exclusive_metadata:
+        live_meta = live.get("metadata") or {}
+        for field in ("labels", "annotations"):
+            stale = set(live_meta.get(field) or {}) - set(meta.get(field) or {})
+            meta[field] = {**(meta.get(field) or {}), **dict.fromkeys(stale)}
+    body["metadata"] = meta
+    return body
+
+
+def _wanted(desired: Mapping[str, Any], live: Mapping[str, Any], policy: ApplyPolicy) -> Any:
+    wanted = copy.deepcopy(dict(desired))
+    if policy.exclusive_metadata:
+        live_meta = live.get("metadata") or {}
+        for field in ("labels", "annotations"):
+            stale = set(live_meta.get(field) or {}) - set(wanted["metadata"].get(field) or {})
+            wanted["metadata"][field] = {
+                **(wanted["metadata"].get(field) or {}),
+                **dict.fromkeys(stale),
+            }
+    return wanted
+
+
+class Applier:
+    """Writes rendered objects and target patches; one outcome per call."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
+        self.api = KubeApi(api_client)
+
+    def _outcome(
+        self, effect: str, at: datetime, result: EffectResult, detail: str, retryable: bool = False
+    ) -> EffectOutcome:
+        return EffectOutcome(
+            at=at, effect=effect, result=result, retryable=retryable, detail=detail
+        )
+
+    def _failed(self, effect: str, at: datetime, error: Exception) -> EffectOutcome:
+        found = classify(error)
+        result = EffectResult.CONFLICT if found.conflict else EffectResult.ERROR
+        return self._outcome(effect, at, result, found.detail, found.retryable)
+
+    def apply(
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        at: datetime,
+        effect: str = "",
+        policy: ApplyPolicy = ApplyPolicy(),
+    ) -> EffectOutcome:
+        """Create ``manifest`` or bring the live object to contain it."""
+        ref = ObjectRef.of(manifest)
+        effect = effect or f"apply {ref}"
+        last: Exception | None = None
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                live = self.api.get(ref)
+                if live is None:
+                    self.api.create(manifest)
+                    return self._outcome(effect, at, EffectResult.APPLIED, f"created {ref}")
+                if policy.create_only:
+                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} exists")
+                desired = copy.deepcopy(dict(manifest))
+                for path in policy.keep_existing:
+                    _drop_path(desired, path)
+                if contains(live, _wanted(desired, live, policy)):
+                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} up to date")
+                body = _patch_body(desired, live, policy)
+                body["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get(
+                    "resourceVersion"
+                )
+                self.api.patch(ref, body)
+                return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
+            except Exception as e:  # the one choke point: every failure becomes an outcome
+                found = classify(e)
+                if not found.conflict:
+                    return self._failed(effect, at, e)
+                last = e
+        assert last is not None
+        return self._failed(effect, at, last)
+
+    def patch(
+        self,
+        ref: ObjectRef,
+        patch: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        at: datetime,
+        effect: str = "",
+    ) -> EffectOutcome:
+        """Merge-patch (a mapping) or JSON-patch (a list) an object Roost does not own.
+
+        A merge patch whose result the live object already equals is not sent.
+        """
+        effect = effect or f"patch {ref}"
+        last: Exception | None = None
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                live = self.api.get(ref)
+                if live is None:
+                    return self._outcome(effect, at, EffectResult.ERROR, f"{ref} not found")
+                if isinstance(patch, Mapping):
+                    if merge_patch(live, patch) == live:
+                        return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
+                    after = self.api.patch(ref, dict(patch), MERGE_PATCH)
+                else:
+                    after = self.api.patch(ref, [dict(op) for op in patch], JSON_PATCH)
+                before_rv = (live.get("metadata") or {}).get("resourceVersion")
+                if (after.get("metadata") or {}).get("resourceVersion") == before_rv:
+                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
+                return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
+            except Exception as e:  # the one choke point: every failure becomes an outcome
+                found = classify(e)
+                if not found.conflict:
+                    return self._failed(effect, at, e)
+                last = e
+        assert last is not None
+        return self._failed(effect, at, last)
