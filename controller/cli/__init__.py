@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from controller.cli import ledger_cmds, sandbox_cmd, simulating, validating
+from controller.cli import (
+    ledger_cmds,
+    loadtester_cmd,
+    rendering,
+    sandbox_cmd,
+    simulating,
+    validating,
+)
 
 app = typer.Typer(
     name="roost",
@@ -21,6 +28,8 @@ app.add_typer(ledger_cmds.app, name="ledger")
 app.command("validate")(validating.validate)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("simulate")(simulating.simulate_command)
+app.command("render")(rendering.render)
+app.command("loadtester")(loadtester_cmd.loadtester)
 
 
 def main() -> None:
