@@ -22,6 +22,7 @@ import kubernetes.client
 
 from effects.kubeapi import JSON_PATCH, MERGE_PATCH, KubeApi, ObjectRef, classify
 from reducers.events import EffectOutcome, EffectResult
+from reducers.patching import merge_patch
 
 CONFLICT_RETRIES = 3
 _METADATA_FIELDS = ("labels", "annotations", "ownerReferences")
@@ -55,19 +56,6 @@ def contains(live: Any, wanted: Any) -> bool:
             and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
         )
     return bool(live == wanted)
-
-
-def merge_patch(document: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch, applied locally to predict the result."""
-    if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    result = dict(document) if isinstance(document, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def _drop_path(manifest: dict[str, Any], dotted: str) -> None:

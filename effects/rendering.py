@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from effects.applying import ApplyPolicy, merge_patch
+from effects.applying import ApplyPolicy
 from effects.autoscalers import keda_pause_patch, keda_resume_patch, render_primary_autoscaler
 from effects.configs import render_config_copy, track
 from effects.errors import RenderError
@@ -32,6 +32,7 @@ from effects.workloads import (
     scale_up_patch,
 )
 from effects.workloads.metadata import PRIMARY_SUFFIX
+from reducers.patching import merge_patch
 from reducers.spec import AutoscalerKind, Canary, Phase, ProviderChoice, TargetKind
 
 TARGET_AT_ZERO = frozenset(

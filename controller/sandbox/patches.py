@@ -1,6 +1,6 @@
-"""The three patch formats of the Kubernetes API: JSON merge, JSON patch and strategic merge.
+"""JSON patch and strategic merge patch, two of the Kubernetes API's three patch formats.
 
-Each function takes the stored object and the patch and returns a new object, never mutating its
+The third, JSON merge patch, is the project-wide ``reducers.patching.merge_patch``. Each function takes the stored object and the patch and returns a new object, never mutating its
 inputs. A patch that cannot apply raises ``PatchError``, which the store reports as 422 as the
 apiserver does (a failed JSON-patch ``test`` included).
 
@@ -20,19 +20,6 @@ from controller.sandbox.errors import Body
 
 class PatchError(Exception):
     """The patch is well-formed JSON but cannot be applied to this object."""
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: objects merge, ``null`` deletes, lists are replaced whole."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 # ------------------------------------------------------------------ JSON patch (RFC 6902)

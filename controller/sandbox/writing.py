@@ -28,8 +28,9 @@ from controller.sandbox.errors import (
     not_found,
     unprocessable,
 )
-from controller.sandbox.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
+from controller.sandbox.patches import PatchError, json_patch, strategic_merge_patch
 from controller.sandbox.store import Store, object_key, present
+from reducers.patching import merge_patch
 
 
 def create(

@@ -14,7 +14,6 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any
 
 from controller.simulation.scripts import MetricValue, Step, WorkloadChange
 from reducers.base import Event
@@ -42,23 +41,11 @@ from reducers.events import (
     Workload,
     WorkloadActionDecided,
 )
+from reducers.patching import merge_patch
 from reducers.spec import Canary, CanaryMetric, CanarySpec, Provider
 
 MESH_PROVIDER = "istio"
 """The operator-wide provider the simulated operator runs with."""
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 @dataclass

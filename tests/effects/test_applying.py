@@ -9,7 +9,7 @@ import kmock
 import kubernetes.client
 import pytest
 
-from effects.applying import Applier, ApplyPolicy, contains, merge_patch
+from effects.applying import Applier, ApplyPolicy, contains
 from effects.autoscalers import keda_pause_patch, render_primary_autoscaler
 from effects.configs import render_config_copy
 from effects.kubeapi import ObjectRef
@@ -18,6 +18,7 @@ from effects.settings import WorkloadSettings
 from effects.workloads import render_primary, scale_to_zero_patch, scale_up_patch
 from effects.workloads.metadata import FLUX_OPT_OUT
 from reducers.events import EffectOutcome, EffectResult
+from reducers.patching import merge_patch
 from reducers.spec import Canary
 from tests.effects.conftest import canary, deployment
 from tests.fixtures.apiserver import ApiServerHandle

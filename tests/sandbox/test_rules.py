@@ -8,13 +8,9 @@ import pytest
 
 from controller.sandbox.catalog import sort_versions
 from controller.sandbox.errors import ApiError
-from controller.sandbox.patches import (
-    PatchError,
-    json_patch,
-    merge_patch,
-    strategic_merge_patch,
-)
+from controller.sandbox.patches import PatchError, json_patch, strategic_merge_patch
 from controller.sandbox.selectors import Selector, parse_labels, selector_string
+from reducers.patching import merge_patch
 
 
 def test_json_patch_move_copy_remove_and_append() -> None:
