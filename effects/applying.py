@@ -13,7 +13,7 @@ A 409 re-reads the object and tries again, a bounded number of times.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,33 +121,27 @@ class Applier:
         """Create ``manifest`` or bring the live object to contain it."""
         ref = ObjectRef.of(manifest)
         effect = effect or f"apply {ref}"
-        last: Exception | None = None
-        for _ in range(CONFLICT_RETRIES):
-            try:
-                live = self.api.get(ref)
-                if live is None:
-                    self.api.create(manifest)
-                    return self._outcome(effect, at, EffectResult.APPLIED, f"created {ref}")
-                if policy.create_only:
-                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} exists")
-                desired = copy.deepcopy(dict(manifest))
-                for path in policy.keep_existing:
-                    _drop_path(desired, path)
-                if contains(live, _wanted(desired, live, policy)):
-                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} up to date")
-                body = _patch_body(desired, live, policy)
-                body["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get(
-                    "resourceVersion"
-                )
-                self.api.patch(ref, body)
-                return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
-            except Exception as e:  # the one choke point: every failure becomes an outcome
-                found = classify(e)
-                if not found.conflict:
-                    return self._failed(effect, at, e)
-                last = e
-        assert last is not None
-        return self._failed(effect, at, last)
+
+        def attempt() -> EffectOutcome:
+            live = self.api.get(ref)
+            if live is None:
+                self.api.create(manifest)
+                return self._outcome(effect, at, EffectResult.APPLIED, f"created {ref}")
+            if policy.create_only:
+                return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} exists")
+            desired = copy.deepcopy(dict(manifest))
+            for path in policy.keep_existing:
+                _drop_path(desired, path)
+            if contains(live, _wanted(desired, live, policy)):
+                return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} up to date")
+            body = _patch_body(desired, live, policy)
+            body["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get(
+                "resourceVersion"
+            )
+            self.api.patch(ref, body)
+            return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
+
+        return self._retrying(effect, at, attempt)
 
     def patch(
         self,
@@ -162,25 +156,36 @@ class Applier:
         A merge patch whose result the live object already equals is not sent.
         """
         effect = effect or f"patch {ref}"
+
+        def attempt() -> EffectOutcome:
+            live = self.api.get(ref)
+            if live is None:
+                return self._outcome(effect, at, EffectResult.ERROR, f"{ref} not found")
+            if isinstance(patch, Mapping):
+                if merge_patch(live, patch) == live:
+                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
+                after = self.api.patch(ref, dict(patch), MERGE_PATCH)
+            else:
+                after = self.api.patch(ref, [dict(op) for op in patch], JSON_PATCH)
+            before_rv = (live.get("metadata") or {}).get("resourceVersion")
+            if (after.get("metadata") or {}).get("resourceVersion") == before_rv:
+                return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
+            return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
+
+        return self._retrying(effect, at, attempt)
+
+    def _retrying(
+        self, effect: str, at: datetime, attempt: Callable[[], EffectOutcome]
+    ) -> EffectOutcome:
+        """Run ``attempt``, re-reading and retrying on 409 up to ``CONFLICT_RETRIES`` times.
+
+        The one choke point of this module: every failure becomes an outcome, classified."""
         last: Exception | None = None
         for _ in range(CONFLICT_RETRIES):
             try:
-                live = self.api.get(ref)
-                if live is None:
-                    return self._outcome(effect, at, EffectResult.ERROR, f"{ref} not found")
-                if isinstance(patch, Mapping):
-                    if merge_patch(live, patch) == live:
-                        return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
-                    after = self.api.patch(ref, dict(patch), MERGE_PATCH)
-                else:
-                    after = self.api.patch(ref, [dict(op) for op in patch], JSON_PATCH)
-                before_rv = (live.get("metadata") or {}).get("resourceVersion")
-                if (after.get("metadata") or {}).get("resourceVersion") == before_rv:
-                    return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
-                return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
-            except Exception as e:  # the one choke point: every failure becomes an outcome
-                found = classify(e)
-                if not found.conflict:
+                return attempt()
+            except Exception as e:
+                if not classify(e).conflict:
                     return self._failed(effect, at, e)
                 last = e
         assert last is not None
