@@ -1,8 +1,9 @@
 """JSON patch and strategic merge patch, two of the Kubernetes API's three patch formats.
 
-The third, JSON merge patch, is the project-wide ``reducers.patching.merge_patch``. Each function takes the stored object and the patch and returns a new object, never mutating its
-inputs. A patch that cannot apply raises ``PatchError``, which the store reports as 422 as the
-apiserver does (a failed JSON-patch ``test`` included).
+The third, JSON merge patch, is the project-wide ``reducers.patching.merge_patch``. Each function
+takes the stored object and the patch and returns a new object, never mutating its inputs. A patch
+that cannot apply raises ``PatchError``, which the store reports as 422 as the apiserver does (a
+failed JSON-patch ``test`` included).
 
 Strategic merge is an approximation: the apiserver reads each list's merge key from the Go type,
 here the key comes from the list's field name, which covers the lists an operator patches
