@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NewType
+from typing import Any
 
 import orjson
-
-StreamId = NewType("StreamId", str)
-Position = NewType("Position", int)
 
 GENESIS_HASH = "0" * 64
 

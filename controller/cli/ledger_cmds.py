@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from controller.cli.options import LedgerOption, SyncOption
+from controller.cli.options import DEFAULT_LEDGER, LedgerOption, SyncOption
 from ledger import Ledger, LedgerError
 from ledger.engines import Synchronous
 from ledger.migrating import current_revision
@@ -39,7 +39,7 @@ def opened(location: str, synchronous: Synchronous = Synchronous.FULL) -> Iterat
 
 
 @app.command()
-def upgrade(ledger: LedgerOption = "./roost-ledger.db") -> None:
+def upgrade(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """Create the ledger or migrate it to this Roost's schema."""
     with opened(ledger) as opened_ledger:
         revision = current_revision(opened_ledger.engine)
@@ -47,7 +47,7 @@ def upgrade(ledger: LedgerOption = "./roost-ledger.db") -> None:
 
 
 @app.command()
-def verify(ledger: LedgerOption = "./roost-ledger.db") -> None:
+def verify(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """Walk the hash chain; exit 1 naming the first event that does not follow."""
     with opened(ledger) as opened_ledger:
         report = opened_ledger.verify()
@@ -63,7 +63,7 @@ def verify(ledger: LedgerOption = "./roost-ledger.db") -> None:
 
 
 @app.command()
-def info(ledger: LedgerOption = "./roost-ledger.db") -> None:
+def info(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """Summarise the ledger: schema revision, events, streams, head hash."""
     with opened(ledger) as opened_ledger:
         position, head_hash = opened_ledger.head()
@@ -77,7 +77,7 @@ def info(ledger: LedgerOption = "./roost-ledger.db") -> None:
 
 @app.command("export")
 def export_(
-    ledger: LedgerOption = "./roost-ledger.db",
+    ledger: LedgerOption = DEFAULT_LEDGER,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write; stdout when omitted.")
     ] = None,
@@ -98,7 +98,7 @@ def export_(
 @app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="A file written by `roost ledger export`.")],
-    ledger: LedgerOption = "./roost-ledger.db",
+    ledger: LedgerOption = DEFAULT_LEDGER,
     sync: SyncOption = Synchronous.FULL,
 ) -> None:
     """Append an export into an empty ledger, checking the hash chain, then verify it."""
