@@ -38,6 +38,13 @@ class ApplyPolicy:
     """Dotted paths the live object keeps once it exists (``spec.replicas`` under autoscaling)."""
     create_only: bool = False
     """Create when missing, never change afterwards (the primary before its first promotion)."""
+    replace: tuple[str, ...] = ()
+    """Dotted paths whose maps are made exact: keys the live object has there and the manifest
+    does not state are removed, at every depth (a router's ``spec``, which no one else writes)."""
+    exclusive_annotation_prefixes: tuple[str, ...] = ()
+    """Annotation keys starting with one of these belong to the manifest alone: such keys the live
+    object has and the manifest does not state are removed; other annotations are left alone
+    (the NGINX canary keys of an earlier split, on an Ingress others annotate too)."""
 
 
 def contains(live: Any, wanted: Any) -> bool:
@@ -67,20 +74,69 @@ def _drop_path(manifest: dict[str, Any], dotted: str) -> None:
         node.pop(last, None)
 
 
+def _stale_annotations(
+    stated: Mapping[str, Any] | None, live: Mapping[str, Any], policy: ApplyPolicy
+) -> dict[str, Any]:
+    """``stated`` plus ``None`` for every live key under an exclusive prefix it lacks."""
+    out = dict(stated or {})
+    prefixes = policy.exclusive_annotation_prefixes
+    live_keys = (live.get("metadata") or {}).get("annotations") or {}
+    if prefixes:
+        out.update({k: None for k in live_keys if k.startswith(prefixes) and k not in out})
+    return out
+
+
 def _patch_body(desired: Mapping[str, Any], live: Mapping[str, Any], policy: ApplyPolicy) -> Any:
     body = {k: copy.deepcopy(v) for k, v in desired.items() if k not in ("apiVersion", "kind")}
-    meta = {k: v for k, v in (desired.get("metadata") or {}).items() if k in _METADATA_FIELDS}
+    _replacing(body, live, policy.replace, into_lists=False)
+    meta = {k: v for k, v in (body.get("metadata") or {}).items() if k in _METADATA_FIELDS}
     if policy.exclusive_metadata:
         live_meta = live.get("metadata") or {}
         for field in ("labels", "annotations"):
             stale = set(live_meta.get(field) or {}) - set(meta.get(field) or {})
             meta[field] = {**(meta.get(field) or {}), **dict.fromkeys(stale)}
+    if policy.exclusive_annotation_prefixes:
+        meta["annotations"] = _stale_annotations(meta.get("annotations"), live, policy)
     body["metadata"] = meta
     return body
 
 
+def _nulling(live: Any, wanted: Any, *, into_lists: bool) -> Any:
+    """``wanted`` with ``None`` for every key of ``live`` it lacks, in maps at any depth.
+
+    A merge patch replaces a list whole, so the patch body stops at lists; the containment
+    check (``into_lists``) also looks inside list elements, or a key dropped from one list
+    element (an Istio rule's ``mirror``) would not count as a difference.
+    """
+    if isinstance(live, Mapping) and isinstance(wanted, Mapping):
+        out = {k: _nulling(live.get(k), v, into_lists=into_lists) for k, v in wanted.items()}
+        out.update({k: None for k in live if k not in wanted})
+        return out
+    same_length_lists = (
+        isinstance(live, list) and isinstance(wanted, list) and len(live) == len(wanted)
+    )
+    if into_lists and same_length_lists:
+        return [_nulling(a, b, into_lists=True) for a, b in zip(live, wanted, strict=True)]
+    return wanted
+
+
+def _replacing(
+    desired: dict[str, Any], live: Mapping[str, Any], paths: tuple[str, ...], *, into_lists: bool
+) -> None:
+    for dotted in paths:
+        *parents, last = dotted.split(".")
+        node: Any = desired
+        seen: Any = live
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+            seen = seen.get(part) if isinstance(seen, Mapping) else None
+        if isinstance(node, dict) and isinstance(seen, Mapping):
+            node[last] = _nulling(seen.get(last), node.get(last), into_lists=into_lists)
+
+
 def _wanted(desired: Mapping[str, Any], live: Mapping[str, Any], policy: ApplyPolicy) -> Any:
     wanted = copy.deepcopy(dict(desired))
+    _replacing(wanted, live, policy.replace, into_lists=True)
     if policy.exclusive_metadata:
         live_meta = live.get("metadata") or {}
         for field in ("labels", "annotations"):
@@ -89,6 +145,9 @@ def _wanted(desired: Mapping[str, Any], live: Mapping[str, Any], policy: ApplyPo
                 **(wanted["metadata"].get(field) or {}),
                 **dict.fromkeys(stale),
             }
+    if policy.exclusive_annotation_prefixes:
+        meta = wanted.setdefault("metadata", {})
+        meta["annotations"] = _stale_annotations(meta.get("annotations"), live, policy)
     return wanted
 
 
@@ -171,6 +230,24 @@ class Applier:
             if (after.get("metadata") or {}).get("resourceVersion") == before_rv:
                 return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} as wanted")
             return self._outcome(effect, at, EffectResult.APPLIED, f"patched {ref}")
+
+        return self._retrying(effect, at, attempt)
+
+    def delete(
+        self,
+        ref: ObjectRef,
+        *,
+        at: datetime,
+        effect: str = "",
+        grace_period_seconds: int | None = None,
+    ) -> EffectOutcome:
+        """Delete an object Roost owns (a Skipper canary Ingress on finalization)."""
+        effect = effect or f"delete {ref}"
+
+        def attempt() -> EffectOutcome:
+            if self.api.delete(ref, grace_period_seconds):
+                return self._outcome(effect, at, EffectResult.APPLIED, f"deleted {ref}")
+            return self._outcome(effect, at, EffectResult.UNCHANGED, f"{ref} already gone")
 
         return self._retrying(effect, at, attempt)
 

@@ -19,20 +19,48 @@ from kubernetes.client.exceptions import ApiException
 
 from effects.errors import EffectsError
 
-_PATHS: dict[tuple[str, str], str] = {
-    ("v1", "ConfigMap"): "/api/v1/namespaces/{ns}/configmaps",
-    ("v1", "Secret"): "/api/v1/namespaces/{ns}/secrets",
-    ("v1", "Service"): "/api/v1/namespaces/{ns}/services",
-    ("apps/v1", "Deployment"): "/apis/apps/v1/namespaces/{ns}/deployments",
-    ("apps/v1", "DaemonSet"): "/apis/apps/v1/namespaces/{ns}/daemonsets",
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): (
-        "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers"
-    ),
-    ("keda.sh/v1alpha1", "ScaledObject"): "/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects",
-    ("serving.knative.dev/v1", "Service"): (
-        "/apis/serving.knative.dev/v1/namespaces/{ns}/services"
-    ),
+_RESOURCES: dict[tuple[str, str], tuple[str, bool]] = {
+    ("", "ConfigMap"): ("configmaps", True),
+    ("", "Secret"): ("secrets", True),
+    ("", "Service"): ("services", True),
+    ("apps", "Deployment"): ("deployments", True),
+    ("apps", "DaemonSet"): ("daemonsets", True),
+    ("autoscaling", "HorizontalPodAutoscaler"): ("horizontalpodautoscalers", True),
+    ("networking.k8s.io", "Ingress"): ("ingresses", True),
+    ("keda.sh", "ScaledObject"): ("scaledobjects", True),
+    ("serving.knative.dev", "Service"): ("services", True),
+    ("networking.istio.io", "VirtualService"): ("virtualservices", True),
+    ("networking.istio.io", "DestinationRule"): ("destinationrules", True),
+    ("split.smi-spec.io", "TrafficSplit"): ("trafficsplits", True),
+    ("appmesh.k8s.aws", "VirtualNode"): ("virtualnodes", True),
+    ("appmesh.k8s.aws", "VirtualRouter"): ("virtualrouters", True),
+    ("appmesh.k8s.aws", "VirtualService"): ("virtualservices", True),
+    ("projectcontour.io", "HTTPProxy"): ("httpproxies", True),
+    ("gateway.solo.io", "RouteTable"): ("routetables", True),
+    ("gloo.solo.io", "Upstream"): ("upstreams", True),
+    ("traefik.io", "TraefikService"): ("traefikservices", True),
+    ("traefik.containo.us", "TraefikService"): ("traefikservices", True),
+    ("apisix.apache.org", "ApisixRoute"): ("apisixroutes", True),
+    ("kuma.io", "TrafficRoute"): ("trafficroutes", False),
+    ("gateway.networking.k8s.io", "HTTPRoute"): ("httproutes", True),
+    ("flagger.app", "Canary"): ("canaries", True),
+    ("flagger.app", "MetricTemplate"): ("metrictemplates", True),
+    ("flagger.app", "AlertProvider"): ("alertproviders", True),
+    ("", "Event"): ("events", True),
+    ("coordination.k8s.io", "Lease"): ("leases", True),
+    ("serving.knative.dev", "Revision"): ("revisions", True),
 }
+"""Plural and scope of every kind Roost reads or writes, by API group and kind."""
+
+
+def plural_of(api_version: str, kind: str) -> tuple[str, bool]:
+    """The resource plural of ``kind`` and whether it is namespaced (watches build paths too)."""
+    group = api_version.rpartition("/")[0]
+    try:
+        return _RESOURCES[(group, kind)]
+    except KeyError:
+        raise UnknownKindError(f"no API path for {api_version} {kind}") from None
+
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _DETAIL_LIMIT = 300
 
@@ -46,7 +74,7 @@ class UnknownKindError(EffectsError):
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """Address of one namespaced object."""
+    """Address of one object (``namespace`` is ignored for a cluster-scoped kind)."""
 
     api_version: str
     kind: str
@@ -66,12 +94,25 @@ class ObjectRef:
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
 
-    def collection(self) -> str:
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def namespaced(self) -> bool:
+        return self._resource()[1]
+
+    def _resource(self) -> tuple[str, bool]:
         try:
-            template = _PATHS[(self.api_version, self.kind)]
+            return _RESOURCES[(self.group, self.kind)]
         except KeyError:
             raise UnknownKindError(f"no API path for {self.api_version} {self.kind}") from None
-        return template.format(ns=self.namespace)
+
+    def collection(self) -> str:
+        plural, namespaced = self._resource()
+        prefix = f"/apis/{self.api_version}" if self.group else f"/api/{self.api_version}"
+        scope = f"/namespaces/{self.namespace}" if namespaced else ""
+        return f"{prefix}{scope}/{plural}"
 
     def path(self) -> str:
         return f"{self.collection()}/{self.name}"
@@ -106,7 +147,7 @@ def classify(error: Exception) -> Classified:
 
 
 class KubeApi:
-    """get / create / patch of plain-dict objects over one official ``ApiClient``."""
+    """get / create / patch / delete of plain-dict objects over one official ``ApiClient``."""
 
     def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
         self.api_client = api_client
@@ -143,3 +184,20 @@ class KubeApi:
 
     def patch(self, ref: ObjectRef, patch: Any, content_type: str = MERGE_PATCH) -> dict[str, Any]:
         return self._call("PATCH", ref.path(), patch, content_type)
+
+    def patch_status(self, ref: ObjectRef, patch: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge-patch the status subresource."""
+        return self._call("PATCH", f"{ref.path()}/status", dict(patch), MERGE_PATCH)
+
+    def delete(self, ref: ObjectRef, grace_period_seconds: int | None = None) -> bool:
+        """Delete the object; ``False`` when it was already gone."""
+        body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        try:
+            self._call("DELETE", ref.path(), body)
+        except ApiException as e:
+            if e.status == 404:
+                return False
+            raise
+        return True

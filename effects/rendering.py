@@ -11,6 +11,7 @@ first created, from Promoting on as promoted; the target is shown scaled to zero
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,20 @@ from effects.autoscalers import keda_pause_patch, keda_resume_patch, render_prim
 from effects.configs import render_config_copy, track
 from effects.errors import RenderError
 from effects.kubeapi import ObjectRef
-from effects.routing import Routes, router_for
+from effects.routing import (
+    Cookies,
+    LiveKey,
+    RouterInput,
+    RouterPlan,
+    RouterSettings,
+    Routes,
+    router_for,
+)
+from effects.routing.base import live_key
 from effects.services import metadata_is_exclusive, render_services
 from effects.settings import WorkloadSettings
 from effects.workloads import (
     PrimaryShape,
-    knative_pin_patch,
     render_primary,
     render_service_target_copies,
     scale_to_zero_patch,
@@ -63,6 +72,27 @@ class RenderRequest:
     phase: Phase = Phase.UNSET
     flagger_id: str = "00000000-0000-4000-8000-000000000000"
     routes: Routes = field(default_factory=Routes)
+    live: Mapping[LiveKey, Mapping[str, Any]] = field(default_factory=dict)
+    """Live router objects and the user objects routers derive from, by apiVersion/kind/name."""
+    cookies: Cookies = field(default_factory=Cookies)
+    router_settings: RouterSettings = field(default_factory=RouterSettings)
+    target_at_zero: bool | None = None
+    """Whether the target is parked at zero; ``None`` derives it from the phase. The operator
+    passes the recorded fact, so the target is scaled down only after the decision to."""
+
+    def router_input(self) -> RouterInput:
+        """What the router sees: the live objects, with the target among them (Knative)."""
+        live = {live_key(self.target): self.target, **self.live}
+        return RouterInput(
+            canary=self.canary,
+            provider=self.provider,
+            live=live,
+            settings=dataclasses.replace(
+                self.router_settings, selector_labels=self.settings.selector_labels
+            ),
+            cookies=self.cookies,
+            phase=self.phase,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,8 @@ class Rendered:
     config_checksums: dict[str, str]
     notes: list[str]
     patched: list[dict[str, Any]] = field(default_factory=list)
+    router: RouterPlan = field(default_factory=RouterPlan)
+    """The router's part: its objects are in ``owned`` too, its user patches in ``patches``."""
 
     @property
     def objects(self) -> list[dict[str, Any]]:
@@ -162,7 +194,9 @@ def _workload_side(
     request: RenderRequest, patched: list[dict[str, Any]], patches: list[TargetPatch]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     target = request.target
-    at_zero = request.phase in TARGET_AT_ZERO
+    at_zero = request.target_at_zero
+    if at_zero is None:
+        at_zero = request.phase in TARGET_AT_ZERO
     copies, checksums = _configs(request)
     shape = PrimaryShape.PROMOTE if request.phase in PROMOTED else PrimaryShape.CREATE
     objects = [
@@ -217,10 +251,7 @@ def render_canary(request: RenderRequest) -> Rendered:
     patches: list[TargetPatch] = []
     objects: list[dict[str, Any]] = []
     if ref.is_knative:
-        if request.phase in (Phase.UNSET, Phase.INITIALIZING):
-            pinned = _changed(request.target, knative_pin_patch(request.target), patches)
-            if pinned is not None:
-                patched.append(pinned)
+        pass  # the knative router pins and moves the revisions (effects.routing.knative)
     elif ref.kind is TargetKind.SERVICE:
         promote = request.phase in PROMOTED
         objects = render_service_target_copies(
@@ -228,23 +259,38 @@ def render_canary(request: RenderRequest) -> Rendered:
         )
     else:
         objects, checksums = _workload_side(request, patched, patches)
-    router = router_for(request.provider)
-    if router is None:
-        notes.append(f"router objects for provider {request.provider} are not rendered yet")
-    else:
-        objects.extend(router.render(request.canary, request.routes, request.resources))
+    router_input = request.router_input()
+    plan = router_for(request.provider).render(router_input, request.routes)
+    objects.extend(plan.manifests)
+    notes.extend(plan.notes)
+    for change in plan.patches:
+        live = router_input.get(change.ref.api_version, change.ref.kind, change.ref.name)
+        if live is None:
+            raise RenderError(f"{change.ref} not found")
+        after = _changed(live, change.patch, patches)
+        if after is not None:
+            patched.append(after)
     owned = sorted((copy.deepcopy(o) for o in objects), key=sort_key)
-    return Rendered(owned, patches, checksums, notes, patched)
+    return Rendered(owned, patches, checksums, notes, patched, plan)
 
 
-def apply_policy(manifest: Mapping[str, Any], request: RenderRequest) -> ApplyPolicy:
+def apply_policy(
+    manifest: Mapping[str, Any], request: RenderRequest, rendered: Rendered | None = None
+) -> ApplyPolicy:
     """How the applier meets the live copy of one owned object.
+
+    A router object takes the policy its router planned (``rendered.router``).
 
     The primary workload is created once and rewritten only by a promotion (Flagger's
     Initialize never updates it); its replica count stays with the autoscaler when there is one.
     Services this Canary controls lose foreign metadata; a taken-over Service keeps it.
     The primary autoscaler likewise changes only from Promoting on.
     """
+    if rendered is not None:
+        key = live_key(manifest)
+        for desired in rendered.router.apply:
+            if live_key(desired.manifest) == key:
+                return desired.policy
     kind = manifest.get("kind")
     promoted = request.phase in PROMOTED
     name = (manifest.get("metadata") or {}).get("name")

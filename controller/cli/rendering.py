@@ -20,13 +20,14 @@ import yaml
 from controller.cli.validating import load_documents
 from effects.errors import EffectsError
 from effects.rendering import RenderRequest, render_canary
-from effects.routing import Routes
+from effects.routing import LiveKey, RouterSettings, Routes
+from effects.routing.base import live_key
 from effects.settings import DEFAULT_SELECTOR_LABELS, WorkloadSettings
 from reducers.spec import Canary, Phase, SpecError, parse_provider, validate_document
 
 EXIT_PROBLEM = 2
-RESOURCE_KINDS = frozenset({"ConfigMap", "Secret", "HorizontalPodAutoscaler", "ScaledObject"})
-_RESOURCE_KINDS_TOO = RESOURCE_KINDS | {"Service"}
+_CORE_KINDS = frozenset({"ConfigMap", "Secret", "Service"})
+_SCALER_KINDS = frozenset({"HorizontalPodAutoscaler", "ScaledObject"})
 
 
 class OutputFormat(StrEnum):
@@ -96,12 +97,18 @@ def render(
     ],
     resource: Annotated[
         list[Path] | None,
-        typer.Option("--resource", help="ConfigMaps, Secrets, HPAs, ScaledObjects, Services."),
+        typer.Option(
+            "--resource",
+            help="Live objects: ConfigMaps, Secrets, HPAs, ScaledObjects, Services, and router "
+            "objects or the Ingress/ApisixRoute/Upstream/Knative Service a router reads.",
+        ),
     ] = None,
     provider: Annotated[
-        str,
-        typer.Option("--provider", help="Provider used when spec.provider is unset."),
-    ] = "istio",
+        str | None,
+        typer.Option(
+            "--provider", help="Provider to render for; default spec.provider, else istio."
+        ),
+    ] = None,
     routes: Annotated[
         str | None, typer.Option("--routes", help="Traffic split PRIMARY,CANARY[,mirror].")
     ] = None,
@@ -115,6 +122,13 @@ def render(
     include_label_prefix: Annotated[
         str, typer.Option("--include-label-prefix", help="Label prefixes copied to primaries.")
     ] = "",
+    ingress_class: Annotated[
+        str, typer.Option("--ingress-class", help="Contour ingress class.")
+    ] = "",
+    ingress_annotations_prefix: Annotated[
+        str,
+        typer.Option("--ingress-annotations-prefix", help="NGINX canary annotation prefix."),
+    ] = RouterSettings().nginx_annotations_prefix,
 ) -> None:
     """Print every object Roost would create or update for a canary in a phase.
 
@@ -125,14 +139,19 @@ def render(
     if len(targets) != 1:
         _fail(f"{target}: expected exactly one target workload, found {len(targets)}")
     resources: dict[tuple[str, str], dict[str, Any]] = {}
+    live: dict[LiveKey, dict[str, Any]] = {}
     for path in resource or []:
         for doc in _documents(path, "resource"):
             kind, name = doc.get("kind"), (doc.get("metadata") or {}).get("name")
-            if kind not in _RESOURCE_KINDS_TOO or not name:
-                _fail(f"{path}: unsupported resource {kind} {name}")
-            resources[(str(kind), str(name))] = doc
+            if not kind or not name or not doc.get("apiVersion"):
+                _fail(f"{path}: a resource needs apiVersion, kind and metadata.name")
+            core = doc["apiVersion"] == "v1" and kind in _CORE_KINDS
+            if core or kind in _SCALER_KINDS:
+                resources[(str(kind), str(name))] = doc
+            live[live_key(doc)] = doc
+    wanted = provider or (str(model.spec.provider) if model.spec.provider else "istio")
     try:
-        choice = parse_provider(str(model.spec.provider) if model.spec.provider else provider)
+        choice = parse_provider(wanted)
     except SpecError as e:
         _fail(str(e))
     request = RenderRequest(
@@ -143,6 +162,10 @@ def render(
         settings=WorkloadSettings.from_flags(selector_labels, include_label_prefix),
         phase=_phase(phase),
         routes=_routes(routes),
+        live=live,
+        router_settings=RouterSettings(
+            ingress_class=ingress_class, nginx_annotations_prefix=ingress_annotations_prefix
+        ),
     )
     try:
         rendered = render_canary(request)

@@ -36,7 +36,7 @@ def _cr(
 
 
 _ISTIO = ("v1alpha3", "v1beta1", "v1")
-_APPMESH = ("v1beta2",)
+_APPMESH = ("v1beta1", "v1beta2")
 
 CUSTOM_TYPES: tuple[ResourceType, ...] = (
     _cr("flagger.app", ("v1beta1",), "canaries", "Canary", categories=("all",)),

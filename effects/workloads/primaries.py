@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from effects.configs import rename_refs
+from effects.configs.tracking import rename_refs
 from effects.errors import RenderError
 from effects.settings import WorkloadSettings
 from effects.workloads.affinity import rewrite_affinity

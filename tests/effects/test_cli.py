@@ -110,14 +110,6 @@ def test_render_json_in_a_later_phase(tmp_path: Path) -> None:
     assert ("Deployment", "podinfo") not in kinds
 
 
-def test_other_providers_note_that_routers_come_later(tmp_path: Path) -> None:
-    canary, target, resources = _files(tmp_path)
-    canary.write_text(CANARY.replace("provider: kubernetes", "provider: istio"))
-    done = _roost(canary, "--target", target, "--resource", resources)
-    assert done.returncode == 0, done.stderr
-    assert "router objects for provider istio are not rendered yet" in done.stderr
-
-
 def test_problems_name_themselves_and_exit_2(tmp_path: Path) -> None:
     canary, target, resources = _files(tmp_path)
     missing_config = _roost(canary, "--target", target)
@@ -136,3 +128,31 @@ def test_problems_name_themselves_and_exit_2(tmp_path: Path) -> None:
         done.stderr
     )
     assert _roost(tmp_path / "nope.yaml", "--target", target).returncode == 2
+
+
+def test_provider_and_routes_render_the_router_objects(tmp_path: Path) -> None:
+    canary, target, resources = _files(tmp_path)
+    # --provider wins over spec.provider; iterations make the split blue/green
+    done = _roost(
+        canary, "--target", target, "--resource", resources,
+        "--provider", "istio", "--routes", "0,100", "--phase", "Progressing", "-o", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in json.loads(done.stdout)}
+    assert ("DestinationRule", "podinfo-primary") in objects
+    assert ("DestinationRule", "podinfo-canary") in objects
+    route = objects[("VirtualService", "podinfo")]["spec"]["http"][0]["route"]
+    assert [(d["destination"]["host"], d["weight"]) for d in route] == [
+        ("podinfo-primary", 0),
+        ("podinfo-canary", 100),
+    ]
+
+
+def test_a_router_problem_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    canary, target, resources = _files(tmp_path)
+    done = _roost(canary, "--target", target, "--resource", resources, "--provider", "nginx")
+    assert done.returncode == 2
+    assert "spec.ingressRef" in done.stderr
+    unknown = _roost(canary, "--target", target, "--resource", resources, "--provider", "envoy")
+    assert unknown.returncode == 2
+    assert "unknown provider 'envoy'" in unknown.stderr

@@ -6,17 +6,19 @@ The examples come without their workloads, so each test builds a target matching
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from effects.rendering import RenderRequest, render_canary
+from effects.routing.base import live_key
 from reducers.spec import Canary, Phase, parse_provider, validate_document
 from tests.effects.conftest import assert_valid, deployment
+from tests.routing.conftest import validate_plan
+from tests.spec.conftest import SHARED
 
-EXAMPLES = Path("/work/shared/conformance/flagger-examples/complete")
+EXAMPLES = SHARED / "conformance" / "flagger-examples" / "complete"
 CANARIES = sorted(EXAMPLES.glob("canary-*.yaml"))
 BUILT_IN_GROUPS = ("v1", "apps/v1", "autoscaling/v2")
 
@@ -88,6 +90,53 @@ def _autoscaler(model: Canary) -> dict[tuple[str, str], dict[str, Any]]:
     return {(str(ref.kind), ref.name): obj}
 
 
+def _user_objects(model: Canary) -> list[dict[str, Any]]:
+    """The objects of the user's a router derives from: the ingress, APISIX route, Upstream."""
+    namespace = model.metadata.namespace or "default"
+    apex = model.spec.effective_service_name()
+    port = model.spec.service.port if model.spec.service else 80
+    found: list[dict[str, Any]] = []
+    if model.spec.ingress_ref is not None:
+        backend = {"service": {"name": apex, "port": {"number": port}}}
+        path = {"path": "/", "pathType": "Prefix", "backend": backend}
+        found.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": {"name": model.spec.ingress_ref.name, "namespace": namespace},
+                "spec": {"rules": [{"host": "app.example.com", "http": {"paths": [path]}}]},
+            }
+        )
+    if model.spec.route_ref is not None:
+        found.append(
+            {
+                "apiVersion": "apisix.apache.org/v2",
+                "kind": "ApisixRoute",
+                "metadata": {"name": model.spec.route_ref.name, "namespace": namespace},
+                "spec": {
+                    "http": [
+                        {
+                            "name": "method",
+                            "match": {"hosts": ["app.example.com"], "paths": ["/*"]},
+                            "backends": [{"serviceName": apex, "servicePort": port}],
+                        }
+                    ]
+                },
+            }
+        )
+    if model.spec.upstream_ref is not None:
+        ref = model.spec.upstream_ref
+        found.append(
+            {
+                "apiVersion": "gloo.solo.io/v1",
+                "kind": "Upstream",
+                "metadata": {"name": ref.name, "namespace": ref.namespace or namespace},
+                "spec": {"loadBalancerConfig": {"roundRobin": {}}},
+            }
+        )
+    return found
+
+
 def _canaries() -> list[Any]:
     out = []
     for path in CANARIES:
@@ -112,8 +161,11 @@ def test_example_renders(document: dict[str, Any], phase: Phase) -> None:
         provider=provider,
         resources=_autoscaler(model),
         phase=phase,
+        live={live_key(o): o for o in _user_objects(model)},
     )
     rendered = render_canary(request)
+    # every router object of a kind with a schema validates against it
+    validate_plan(rendered.router)
     keys = [(o["apiVersion"], o["kind"], o["metadata"]["name"]) for o in rendered.objects]
     assert keys == sorted(keys)
     for obj in rendered.objects:
