@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from controller.cli import (
+    history_cmds,
     ledger_cmds,
     loadtester_cmd,
     rendering,
@@ -30,6 +31,9 @@ app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("simulate")(simulating.simulate_command)
 app.command("render")(rendering.render)
 app.command("loadtester")(loadtester_cmd.loadtester)
+app.command("replay")(history_cmds.replay)
+app.command("whatif")(history_cmds.whatif)
+app.command("explain")(history_cmds.explain_command)
 
 
 def main() -> None:
