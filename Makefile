@@ -24,13 +24,15 @@ $(STAMP): pyproject.toml
 		--group test --group lint --group bench
 	touch $(STAMP)
 
-# Debian packages the test suite needs: a real PostgreSQL server, a real Prometheus and kubectl
+# Debian packages the test suite needs: a real PostgreSQL server, a real Prometheus, kubectl
+# and Chromium (for the dashboard's browser tests; Playwright drives it, never downloads one)
 # (any kubectl on /usr/bin will do; Debian's kubernetes-client is installed when there is none).
 # Installed only when missing; installing needs root, which CI has.
 SYSDEPS_MISSING = $(strip \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
 	$(if $(wildcard /usr/bin/prometheus),,prometheus) \
-	$(if $(wildcard /usr/bin/kubectl),,kubernetes-client))
+	$(if $(wildcard /usr/bin/kubectl),,kubernetes-client) \
+	$(if $(wildcard /usr/bin/chromium),,chromium))
 
 sysdeps:
 	@if [ -n "$(SYSDEPS_MISSING)" ]; then \
@@ -77,6 +79,8 @@ bench: $(STAMP)
 
 crds: $(STAMP)
 	$(BIN)/python -m controller.crdgen deploy/crds
+	$(BIN)/python -m controller.crdgen deploy/kustomize/crds
+	$(BIN)/python -m controller.crdgen deploy/chart/roost/crds
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

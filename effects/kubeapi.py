@@ -61,6 +61,7 @@ def plural_of(api_version: str, kind: str) -> tuple[str, bool]:
     except KeyError:
         raise UnknownKindError(f"no API path for {api_version} {kind}") from None
 
+
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _DETAIL_LIMIT = 300
 

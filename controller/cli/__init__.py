@@ -12,9 +12,12 @@ from controller.cli import (
     history_cmds,
     ledger_cmds,
     loadtester_cmd,
+    ops_cmds,
     rendering,
+    run_cmd,
     sandbox_cmd,
     simulating,
+    ui_cmd,
     validating,
 )
 
@@ -30,12 +33,23 @@ app.command("validate")(validating.validate)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("simulate")(simulating.simulate_command)
 app.command("render")(rendering.render)
+app.command("run")(run_cmd.run)
 app.command("loadtester")(loadtester_cmd.loadtester)
 app.command("replay")(history_cmds.replay)
 app.command("whatif")(history_cmds.whatif)
 app.command("explain")(history_cmds.explain_command)
+app.command("get")(ops_cmds.get)
+app.command("status")(ops_cmds.status)
+app.command("promote")(ops_cmds.promote)
+app.command("abort")(ops_cmds.abort)
+app.command("retry")(ops_cmds.retry)
+app.command("pause")(ops_cmds.pause)
+app.command("resume")(ops_cmds.resume)
+app.command("ui")(ui_cmd.ui)
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    import sys
+
+    app(args=run_cmd.normalise_bool_flags(sys.argv[1:]))

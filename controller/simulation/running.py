@@ -9,22 +9,22 @@ a second one — the same two writes the operator makes — so ``replay`` works 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from controller.simulation.scripts import Script, ScriptError, Step, check_against
 from controller.simulation.world import World
+from controller.ticking import TickError, run_tick
 from ledger import EventRegistry, Ledger
 from reducers.base import Event
-from reducers.canary import INITIAL, CanaryState, decide, fold
+from reducers.canary import INITIAL, CanaryState
 from reducers.events import ALL_EVENTS, AlertDecided, KubeEventRecorded, WebhookResult
 from reducers.spec import Canary
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_DEFAULT_TICKS = 200
-_MAX_NEEDS = 1000
 
 
 class SimulationError(RuntimeError):
@@ -116,19 +116,18 @@ def simulate(
         except ValueError as e:
             raise ScriptError(f"script ticks[{tick - 1}].spec: {e}") from e
         world.calls.clear()
-        observations = world.observe(tick, at)
-        decisions = _decide(state, observations, world, at)
-        outcomes = world.apply(decisions, at)
-        batch = [*observations, *decisions]
-        if ledger is not None:
-            version = state.version
-            ledger.append(stream, [registry.encode(e) for e in batch], expected_version=version)
-            ledger.append(
-                stream,
-                [registry.encode(e) for e in outcomes],
-                expected_version=version + len(batch),
-            )
-        state = fold([*batch, *outcomes], state)
+
+        def append(events: Sequence[Event], version: int) -> None:
+            if ledger is not None:
+                encoded = [registry.encode(e) for e in events]
+                ledger.append(stream, encoded, expected_version=version)
+
+        try:
+            done = run_tick(state, world, tick, at, append)
+        except TickError as e:
+            raise SimulationError(str(e)) from e
+        state = done.state
+        decisions = done.decisions
         report = TickReport(
             tick=tick,
             time=at,
@@ -137,24 +136,13 @@ def simulate(
             events=tuple(e for e in decisions if isinstance(e, KubeEventRecorded)),
             webhooks=tuple(world.calls),
             alerts=tuple(e for e in decisions if isinstance(e, AlertDecided)),
-            recorded=(*batch, *outcomes),
+            recorded=done.recorded,
         )
         reports.append(report)
         if on_tick is not None:
             on_tick(report)
         at = at + _interval(world)
     return reports
-
-
-def _decide(
-    state: CanaryState, observations: list[Event], world: World, at: datetime
-) -> tuple[Event, ...]:
-    for _ in range(_MAX_NEEDS):
-        decision = decide(state, observations)
-        if decision.need is None:
-            return decision.events
-        observations.append(world.answer(decision.need, at))
-    raise SimulationError(f"tick at {at} still needs observations after {_MAX_NEEDS} answers")
 
 
 def _interval(world: World) -> timedelta:

@@ -1,7 +1,8 @@
 """The simulation script format and its checks against the Canary it drives.
 
 A script is a list of ticks; each item says what changes in the world before that tick (nothing,
-a new target revision, readiness, metric values, webhook answers, a spec patch, deletion) or
+a new target revision, readiness, metric values, webhook answers, a spec patch, deletion, an
+operator command) or
 repeats quiet ticks. Every problem is reported with its place (``ticks[3].metrics.latency``) so a
 user can fix the file without guessing.
 """
@@ -21,6 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
+from reducers.events import Command
 from reducers.spec import Canary
 
 
@@ -50,6 +52,15 @@ MetricValue = float | Literal["none", "error"] | None
 """A value from now on; ``none`` (or null): no values; ``error``: the query fails."""
 
 
+class CommandStep(_Model):
+    """An operator command (``roost promote`` and the like) found on the Canary this tick."""
+
+    command: Command
+    by: str = Field(default="someone", min_length=1)
+    id: str | None = Field(default=None, min_length=1)
+    """Defaults to a fresh id per command (``command-1``, ``command-2``, ...)."""
+
+
 class Step(_Model):
     """What changes before one tick (or ``repeat``: that many quiet ticks)."""
 
@@ -62,6 +73,8 @@ class Step(_Model):
     """JSON merge patch applied to the Canary's spec."""
     delete: StrictBool = False
     """The Canary is deleted (gets a deletion timestamp) before this tick."""
+    command: CommandStep | None = None
+    """Observed from this tick until a tick handles it (as the operator removes it then)."""
     repeat: StrictInt | None = Field(default=None, ge=1)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 
-from controller.simulation.scripts import MetricValue, Step, WorkloadChange
+from controller.simulation.scripts import CommandStep, MetricValue, Step, WorkloadChange
 from reducers.base import Event
 from reducers.canary import checks
 from reducers.canary.observing import MetricNeeded, Need, ProvidersCheckNeeded, WebhookNeeded
@@ -23,6 +24,8 @@ from reducers.canary.revisions import revision_of
 from reducers.canary.state import CanaryState
 from reducers.canary.ticking import kubernetes_routes
 from reducers.events import (
+    CommandHandled,
+    CommandObserved,
     EffectOutcome,
     EffectResult,
     MetricProvidersChecked,
@@ -68,6 +71,11 @@ class World:
     routes: tuple[int, int, bool] = (100, 0, False)
     deleting: bool = False
     calls: list[WebhookResult] = field(default_factory=list)
+    scripted_command: CommandStep | None = None
+    """A command the script gave, observed from the next tick on."""
+    command: CommandObserved | None = None
+    """The command on the Canary, until a tick handles it."""
+    commands_given: int = 0
 
     # ------------------------------------------------------------------ script steps
 
@@ -87,6 +95,8 @@ class World:
             self.canary = Canary.model_validate(doc)
         if step.delete:
             self.deleting = True
+        if step.command is not None:
+            self.scripted_command = step.command
 
     @property
     def spec(self) -> CanarySpec:
@@ -108,9 +118,19 @@ class World:
     # ------------------------------------------------------------------ observing
 
     def observe(self, tick: int, at: datetime) -> list[Event]:
-        """The observations every tick starts with."""
+        """The observations every tick starts with (a pending command last)."""
         meta = self.canary.metadata
         target = self.spec.target_ref.name
+        if self.scripted_command is not None:
+            self.commands_given += 1
+            step, self.scripted_command = self.scripted_command, None
+            self.command = CommandObserved(
+                at=at,
+                command=step.command,
+                id=step.id or f"command-{self.commands_given}",
+                by=step.by,
+                requested_at=at,
+            )
         return [
             TickStarted(at=at, tick=tick, cookie_candidates=_cookies(tick)),
             SpecObserved(
@@ -127,6 +147,7 @@ class World:
             RoutesObserved(
                 at=at, primary=self.routes[0], canary=self.routes[1], mirrored=self.routes[2]
             ),
+            *([self.command] if self.command is not None else []),
         ]
 
     def answer(self, need: Need, at: datetime) -> Event:
@@ -190,7 +211,7 @@ class World:
 
     # ------------------------------------------------------------------ effects
 
-    def apply(self, decisions: list[Event] | tuple[Event, ...], at: datetime) -> list[Event]:
+    def apply(self, decisions: Sequence[Event], state: CanaryState, at: datetime) -> list[Event]:
         """Apply decided routes and workload actions; one outcome each."""
         outcomes: list[Event] = []
         for event in decisions:
@@ -203,7 +224,12 @@ class World:
                 outcomes.append(
                     EffectOutcome(at=at, effect=event.action.value, result=EffectResult.APPLIED)
                 )
+            elif isinstance(event, CommandHandled) and event.id == self._command_id():
+                self.command = None  # handled: the operator removes the annotation
         return outcomes
+
+    def _command_id(self) -> str:
+        return "" if self.command is None else self.command.id
 
     def live_routes(self, state: CanaryState) -> tuple[int, int, bool]:
         """Routes as a router would report them now."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reducers.base import Event
-from reducers.canary import analysing, endings, strategies
+from reducers.canary import analysing, commanding, endings, strategies
 from reducers.canary import messages as msg
 from reducers.canary.observing import Need, Observed, ProvidersCheckNeeded, collect
 from reducers.canary.revisions import has_changed
@@ -28,7 +28,6 @@ from reducers.events import (
     Readiness,
     RollbackReason,
     RunRestarted,
-    RunStarted,
     RunSuspended,
     Severity,
     StatusResynced,
@@ -72,6 +71,8 @@ def decide(state: CanaryState, observations: Iterable[Event]) -> Decision:
 
 
 def _tick(t: TickContext, obs: Observed) -> None:
+    if not commanding.handle(t, obs):
+        return
     if obs.canary.deleting:
         endings.delete(t)
         return
@@ -136,6 +137,8 @@ def _should_advance(t: TickContext, obs: Observed) -> bool:
     """Step 13: a run in flight, or a new revision (a failed canary re-reads its target)."""
     if t.state.phase in _ADVANCING:
         return True
+    if t.state.phase is Phase.FAILED and t.state.retry_revision == obs.revision:
+        return True  # an operator asked to run the failed revision again (roost retry)
     changed = has_changed(t.state, obs.revision)
     resync = not changed and obs.revision != t.state.last_applied_spec
     if t.state.phase is Phase.FAILED and resync:
@@ -176,13 +179,8 @@ def _canary_ready(t: TickContext, obs: Observed) -> bool:
 
 def _start(t: TickContext, obs: Observed) -> None:
     """Step 17: confirm-rollout, then start the run (scale the target up) and stop."""
-    if not analysing.confirm_rollout(t):
-        return
-    t.emit(RunStarted(at=t.at, revision=obs.revision))
-    t.normal(msg.scaling_up(t.names))
-    t.alert(Severity.INFO, msg.ALERT_RUN_STARTED, with_metadata=True)
-    endings.resume_target_autoscaler(t)
-    t.workload(WorkloadAction.SCALE_TARGET_UP)
+    if analysing.confirm_rollout(t):
+        strategies.start_run(t)
 
 
 def _advance(t: TickContext) -> None:

@@ -24,6 +24,8 @@ from reducers.canary.state import (
 )
 from reducers.events import (
     ALL_EVENTS,
+    Command,
+    CommandHandled,
     CookieIssued,
     CookieRetired,
     EffectOutcome,
@@ -193,6 +195,7 @@ def _run_reset(
         failed_checks=0,
         iterations=0,
         last_applied_spec=revision,
+        retry_revision="",
     )
 
 
@@ -284,6 +287,15 @@ def _terminating(state: CanaryState, e: TerminationStarted) -> _Changes:
 @_on(Terminated)
 def _terminated(state: CanaryState, e: Terminated) -> _Changes:
     return _phase(state, Phase.TERMINATED, e.at)
+
+
+@_on(CommandHandled)
+def _command(state: CanaryState, e: CommandHandled) -> _Changes:
+    retrying = e.accepted and e.command is Command.RETRY
+    return {
+        "last_command_id": e.id,
+        "retry_revision": e.revision if retrying else state.retry_revision,
+    }
 
 
 # ------------------------------------------------------------------ effect decisions

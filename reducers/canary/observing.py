@@ -17,6 +17,7 @@ import orjson
 
 from reducers.base import Event
 from reducers.events import (
+    CommandObserved,
     MetricProvidersChecked,
     MetricResult,
     MetricSource,
@@ -76,6 +77,7 @@ class Observed:
     providers: MetricProvidersChecked | None
     webhooks: Mapping[tuple[str, str], WebhookResult]
     metrics: Mapping[tuple[str, MetricSource], MetricResult]
+    command: CommandObserved | None = None
 
 
 @lru_cache(maxsize=256)
@@ -90,7 +92,7 @@ def parse_spec(observed: SpecObserved) -> CanarySpec:
 
 def collect(observations: Iterable[Event]) -> Observed:
     """Index a tick's observations; raises :class:`ObservationError` when one is missing."""
-    tick = spec = revision = routes = providers = None
+    tick = spec = revision = routes = providers = command = None
     ready: dict[Workload, ReadinessObserved] = {}
     hooks: dict[tuple[str, str], WebhookResult] = {}
     metrics: dict[tuple[str, MetricSource], MetricResult] = {}
@@ -111,6 +113,8 @@ def collect(observations: Iterable[Event]) -> Observed:
             hooks[(e.name, e.type)] = e
         elif isinstance(e, MetricResult):
             metrics[(e.name, e.source)] = e
+        elif isinstance(e, CommandObserved):
+            command = e
     if tick is None or spec is None or revision is None:
         raise ObservationError("a tick needs TickStarted, SpecObserved and TargetRevisionObserved")
     default_ready = ReadinessObserved(at=tick.at, workload=Workload.PRIMARY, state=Readiness.READY)
@@ -127,4 +131,5 @@ def collect(observations: Iterable[Event]) -> Observed:
         providers=providers,
         webhooks=hooks,
         metrics=metrics,
+        command=command,
     )

@@ -63,6 +63,12 @@ class CanaryState:
     primary_session_affinity_cookie: str = ""
     previous_session_affinity_cookie: str = ""
     last_effect_error: str = ""
+    last_command_id: str = ""
+    """Id of the last operator command handled. The annotation holds one command at a time and
+    every new command gets a fresh id, so a replaced command never comes back: remembering the
+    last id is enough to act on each exactly once, also when it is observed again."""
+    retry_revision: str = ""
+    """A failed revision an operator asked to run again; cleared when a run starts or ends."""
 
     def evolved(self, **changes: Any) -> CanaryState:
         """A copy with ``changes`` (``dataclasses.replace`` without its checks: the fold's hot
@@ -125,6 +131,8 @@ def dump_state(state: CanaryState) -> dict[str, Any]:
         "primarySessionAffinityCookie": state.primary_session_affinity_cookie,
         "previousSessionAffinityCookie": state.previous_session_affinity_cookie,
         "lastEffectError": state.last_effect_error,
+        "lastCommandId": state.last_command_id,
+        "retryRevision": state.retry_revision,
     }
 
 
@@ -163,6 +171,9 @@ def load_state(data: dict[str, Any]) -> CanaryState:
         primary_session_affinity_cookie=data["primarySessionAffinityCookie"],
         previous_session_affinity_cookie=data["previousSessionAffinityCookie"],
         last_effect_error=data["lastEffectError"],
+        # snapshots written before operator commands existed lack these two
+        last_command_id=data.get("lastCommandId", ""),
+        retry_revision=data.get("retryRevision", ""),
     )
 
 

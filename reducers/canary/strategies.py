@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from reducers.canary import analysing
 from reducers.canary import messages as msg
-from reducers.canary.endings import start_finalising
+from reducers.canary.endings import resume_target_autoscaler, start_finalising
 from reducers.canary.ticking import TickContext
 from reducers.events import (
     Halted,
@@ -18,6 +18,8 @@ from reducers.events import (
     IterationAdvanced,
     PromotionStarted,
     PromotionStepped,
+    RunStarted,
+    Severity,
     WeightAdvanced,
     WorkloadAction,
 )
@@ -54,10 +56,20 @@ def step(t: TickContext) -> None:
         _canary(t)
 
 
-def _promote(t: TickContext) -> None:
+def promote(t: TickContext) -> None:
+    """Start the promotion: the target's spec goes to the primary, phase Promoting."""
     t.normal(msg.copying(t.names))
     t.workload(WorkloadAction.PROMOTE)
     t.emit(PromotionStarted(at=t.at))
+
+
+def start_run(t: TickContext) -> None:
+    """A run of the observed revision starts: phase Progressing, the target scaled up."""
+    t.emit(RunStarted(at=t.at, revision=t.obs.revision))
+    t.normal(msg.scaling_up(t.names))
+    t.alert(Severity.INFO, msg.ALERT_RUN_STARTED, with_metadata=True)
+    resume_target_autoscaler(t)
+    t.workload(WorkloadAction.SCALE_TARGET_UP)
 
 
 def _canary(t: TickContext) -> None:
@@ -89,7 +101,7 @@ def _canary(t: TickContext) -> None:
         t.normal(msg.advance_weight(t.names, canary))
         return
     if analysing.confirm_promotion(t):
-        _promote(t)
+        promote(t)
 
 
 def _ab_testing(t: TickContext, total: int) -> None:
@@ -100,7 +112,7 @@ def _ab_testing(t: TickContext, total: int) -> None:
         t.normal(msg.advance_iteration(t.names, done + 1, total))
         return
     if analysing.confirm_promotion(t) and total == done:
-        _promote(t)
+        promote(t)
 
 
 def _blue_green(t: TickContext, total: int) -> None:
@@ -122,7 +134,7 @@ def _blue_green(t: TickContext, total: int) -> None:
             t.emit(WeightAdvanced(at=t.at, weight=100))
         t.emit(IterationAdvanced(at=t.at, iteration=total + 1, of=total))
         return
-    _promote(t)
+    promote(t)
 
 
 def promotion_shift(t: TickContext) -> None:

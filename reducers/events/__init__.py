@@ -11,6 +11,7 @@ from reducers.base import Event
 from reducers.events.decisions import (
     RUN_DECISIONS,
     AnalysisStarted,
+    CommandHandled,
     Finalising,
     Gate,
     Halted,
@@ -48,6 +49,8 @@ from reducers.events.effects import (
 from reducers.events.observations import (
     DECIDE_INPUTS,
     OBSERVATIONS,
+    Command,
+    CommandObserved,
     EffectOutcome,
     EffectResult,
     MetricProvidersChecked,
@@ -75,6 +78,9 @@ __all__ = [
     "OBSERVATIONS",
     "AlertDecided",
     "AnalysisStarted",
+    "Command",
+    "CommandHandled",
+    "CommandObserved",
     "CookieIssued",
     "CookieRetired",
     "EffectOutcome",

@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from reducers.base import Event
+from reducers.events.observations import Command
 
 
 class Gate(StrEnum):
@@ -44,6 +45,8 @@ class RollbackReason(StrEnum):
     MANUAL_WEBHOOK = "manual-webhook"
     CANARY_DEADLINE = "canary-deadline"
     PRIMARY_DEADLINE = "primary-deadline"
+    ABORTED = "aborted"
+    """An operator asked for it (``roost abort``)."""
 
 
 class InitializationStarted(Event):
@@ -190,6 +193,22 @@ class Terminated(Event):
     TYPE: ClassVar[str] = "canary.terminated"
 
 
+class CommandHandled(Event):
+    """What became of an operator command: acted on (``accepted``) or ignored, and why.
+
+    Its ``id`` is remembered in the state, so a command still on the Canary next tick is not
+    handled twice; ``revision`` is the target revision the command was judged against."""
+
+    TYPE: ClassVar[str] = "canary.command-handled"
+
+    id: str
+    command: Command
+    by: str
+    accepted: bool
+    reason: str = ""
+    revision: str = ""
+
+
 RUN_DECISIONS: tuple[type[Event], ...] = (
     InitializationStarted,
     Initialized,
@@ -210,4 +229,5 @@ RUN_DECISIONS: tuple[type[Event], ...] = (
     RunSuspended,
     TerminationStarted,
     Terminated,
+    CommandHandled,
 )

@@ -1,7 +1,8 @@
 """Observation events: the facts a tick starts from, each recorded before anything is decided.
 
 Everything the decider knows about the world arrives here — the clock (``TickStarted``), the Canary
-spec, the target's revision, readiness, live routes, metric values and webhook answers — so that
+spec, the target's revision, readiness, live routes, metric values, webhook answers and operator
+commands — so that
 re-running the decider on the recorded observations reproduces the recorded decisions. Metric and
 webhook results are gathered on demand (the decider names what it needs, the shell asks the world
 and records the answer); everything else is observed at the start of every tick.
@@ -11,6 +12,7 @@ Values only: no behaviour beyond small classification helpers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -171,6 +173,32 @@ class WebhookResult(Event):
     """Failure text (the response body, or a transport error)."""
 
 
+class Command(StrEnum):
+    """What an operator asked for through the Canary's ``roost.dev/command`` annotation.
+
+    ``pause`` and ``resume`` only record who changed ``spec.suspend`` (which is what pauses);
+    the other three are acted on by the decider."""
+
+    PROMOTE = "promote"
+    ABORT = "abort"
+    RETRY = "retry"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class CommandObserved(Event):
+    """A command found on the Canary at the start of the tick (observed every tick until the
+    operator removes it; ``id`` makes sure it is acted on once)."""
+
+    TYPE: ClassVar[str] = "canary.command-observed"
+
+    command: Command
+    id: str = Field(min_length=1)
+    by: str
+    """Who asked (the ``by`` of the annotation, as the CLI wrote it)."""
+    requested_at: datetime
+
+
 class EffectOutcome(Event):
     """What applying one decided effect did; recorded after the decisions of its tick."""
 
@@ -191,6 +219,7 @@ OBSERVATIONS: tuple[type[Event], ...] = (
     MetricProvidersChecked,
     MetricResult,
     WebhookResult,
+    CommandObserved,
     EffectOutcome,
 )
 

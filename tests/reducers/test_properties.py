@@ -83,6 +83,9 @@ def steps(hooks: list[str]) -> st.SearchStrategy[dict[str, Any]]:
         st.sampled_from([{"metrics": {"fail": v}} for v in (10, 100, "none", "error")]),
         st.sampled_from([{"spec": {"suspend": True}}, {"spec": {"suspend": False}}]),
         st.integers(2, 4).map(lambda n: {"repeat": n}),
+        st.sampled_from(
+            [{"command": {"command": c}} for c in ("promote", "abort", "retry", "pause", "resume")]
+        ),
     ]
     if hooks:
         choices.append(

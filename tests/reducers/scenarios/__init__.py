@@ -16,13 +16,19 @@ from tests.reducers.scenarios.base import (
     hook,
     mismatches,
 )
+from tests.reducers.scenarios.commands import command_scenarios
 from tests.reducers.scenarios.gated import scenarios_part_two
 from tests.reducers.scenarios.lifecycle import scenarios_part_three
 from tests.reducers.scenarios.progressive import scenarios_part_one
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*scenarios_part_one(), *scenarios_part_two(), *scenarios_part_three()]
+    return [
+        *scenarios_part_one(),
+        *scenarios_part_two(),
+        *scenarios_part_three(),
+        *command_scenarios(),
+    ]
 
 
 __all__ = ["FAIL_METRIC", "Expect", "Scenario", "all_scenarios", "canary", "hook", "mismatches"]

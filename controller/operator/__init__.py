@@ -1,0 +1,1 @@
+"""The operator: watches, scheduling, one tick per canary, leader election, HTTP."""

@@ -1,0 +1,267 @@
+"""``roost run`` as a process: clients, ledger, informers, leader election, HTTP, scheduling.
+
+:func:`serve` wires the parts and blocks until ``stop`` is set (SIGTERM/SIGINT in the CLI).
+Only the leader writes: without leader election the process leads from the start; with it, the
+scheduler and the informers that trigger ticks start when the Lease is won and stop when it is
+lost, so a deposed leader stops writing the ledger and the cluster (and the ledger's expected
+versions refuse an append that raced the hand-over).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import kubernetes.client
+import kubernetes.config
+
+from controller.operator.leader import LeaderElector
+from controller.operator.running import CanaryRunner, Operator
+from controller.operator.telemetry import HealthServer, Telemetry
+from controller.operator.watching import Informer, watched
+from controller.operator.world import CANARY_API, OperatorSettings, Services
+from controller.ticking import Tick
+from effects.applying import Applier
+from effects.kubeapi import KubeApi, ObjectRef
+from effects.notifiers.settings import GlobalNotifierSettings, global_notifier
+from ledger import Ledger
+from reducers.events import (
+    MetricResult,
+    PromotionFailed,
+    RolledBack,
+    RunRestarted,
+    RunStarted,
+    Succeeded,
+)
+from reducers.spec import Canary, Phase
+
+log = logging.getLogger("roost.operator")
+
+TARGET_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
+ANALYSING = frozenset({Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION})
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``roost run`` was told."""
+
+    ledger: str
+    settings: OperatorSettings = field(default_factory=OperatorSettings)
+    notifier: GlobalNotifierSettings = field(default_factory=GlobalNotifierSettings)
+    kubeconfig: str | None = None
+    namespace: str | None = None
+    port: int = 8080
+    host: str = "0.0.0.0"
+    workers: int = 8
+    leader_election: bool = False
+    leader_election_namespace: str = "default"
+    identity: str = field(default_factory=socket.gethostname)
+
+
+def api_client_for(kubeconfig: str | None) -> kubernetes.client.ApiClient:
+    """In-cluster configuration by default; a kubeconfig file when given."""
+    configuration = kubernetes.client.Configuration()
+    if kubeconfig:
+        kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, client_configuration=configuration
+        )
+    else:
+        kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    return kubernetes.client.ApiClient(configuration)
+
+
+class Targets:
+    """Which canaries release which workload, to tick a canary promptly when its target moves."""
+
+    def __init__(self) -> None:
+        self._by_target: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, doc: Mapping[str, Any], deleted: bool = False) -> None:
+        meta = doc.get("metadata") or {}
+        key = (str(meta.get("namespace") or "default"), str(meta.get("name")))
+        ref = (doc.get("spec") or {}).get("targetRef") or {}
+        target = (key[0], str(ref.get("kind")), str(ref.get("name")))
+        with self._lock:
+            for canaries in self._by_target.values():
+                canaries.discard(key)
+            if not deleted:
+                self._by_target.setdefault(target, set()).add(key)
+
+    def canaries_of(self, obj: Mapping[str, Any]) -> set[tuple[str, str]]:
+        meta = obj.get("metadata") or {}
+        target = (
+            str(meta.get("namespace") or "default"),
+            str(obj.get("kind")),
+            str(meta.get("name")),
+        )
+        with self._lock:
+            return set(self._by_target.get(target, ()))
+
+
+class Process:
+    """The running operator (``serve`` drives it; tests drive it too)."""
+
+    def __init__(self, config: RunConfig, api_client: kubernetes.client.ApiClient) -> None:
+        self.config = config
+        self.api_client = api_client
+        self.ledger = Ledger.open(config.ledger)
+        self.telemetry = Telemetry()
+        notifier = global_notifier(config.notifier)
+        services = Services(
+            kube=KubeApi(api_client),
+            applier=Applier(api_client),
+            notifier=notifier,
+            remember_secret=self.ledger.redactor.remember,
+        )
+        self.operator = Operator(
+            services=services,
+            settings=config.settings,
+            ledger=self.ledger,
+            workers=config.workers,
+            on_append=self.telemetry.ledger_append,
+            on_tick_done=self._ticked,
+        )
+        self.targets = Targets()
+        self.informers: list[Informer] = []
+        self.leading = threading.Event()
+        self.health = HealthServer(
+            self.telemetry,
+            host=config.host,
+            port=config.port,
+            ready=self._ready,
+            healthy=lambda: True,
+        )
+        self.elector: LeaderElector | None = None
+        self.run_started: dict[tuple[str, str], datetime] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self.health.start()
+        if self.config.leader_election:
+            self.elector = LeaderElector(
+                self.api_client,
+                namespace=self.config.leader_election_namespace,
+                identity=self.config.identity,
+                on_started=self._lead,
+                on_stopped=self._follow,
+            )
+            self.elector.start()
+        else:
+            self._lead()
+
+    def stop(self) -> None:
+        if self.elector is not None:
+            self.elector.stop()
+        self._follow()
+        self.health.stop()
+        self.ledger.close()
+
+    def _ready(self) -> bool:
+        # a standby is ready too: it serves /metrics and takes over when the leader goes
+        return not self.leading.is_set() or all(i.synced for i in self.informers)
+
+    def _lead(self) -> None:
+        log.info("leading: starting the scheduler and the informers")
+        self.operator.start()
+        namespace = self.config.namespace
+        canaries = Informer(
+            self.api_client,
+            watched(CANARY_API, "Canary", namespace),
+            on_event=self._canary_event,
+        )
+        self.informers = [canaries]
+        for api_version, kind in TARGET_KINDS:
+            self.informers.append(
+                Informer(
+                    self.api_client,
+                    watched(api_version, kind, namespace),
+                    on_event=self._target_event,
+                )
+            )
+        for informer in self.informers:
+            informer.start()
+        self.leading.set()
+
+    def _follow(self) -> None:
+        if not self.leading.is_set():
+            return
+        log.info("not leading: stopping the scheduler and the informers")
+        for informer in self.informers:
+            informer.stop()
+        self.informers = []
+        self.operator.stop()
+        self.leading.clear()
+
+    # ------------------------------------------------------------------ events
+
+    def _canary_event(self, kind: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        namespace, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
+        if kind == "DELETED":
+            self.targets.note(obj, deleted=True)
+            self.operator.forget(namespace, name)
+            self.telemetry.forget(name, namespace)
+            return
+        self.targets.note(obj)
+        self.operator.sync(obj)
+
+    def _target_event(self, kind: str, obj: dict[str, Any]) -> None:
+        if kind == "DELETED":
+            return
+        for namespace, name in self.targets.canaries_of(obj):
+            doc = self.operator.services.kube.get(ObjectRef(CANARY_API, "Canary", namespace, name))
+            if doc is not None:
+                self.operator.sync(doc)
+
+    def _ticked(self, runner: CanaryRunner, doc: Mapping[str, Any], done: Tick) -> None:
+        """Flagger's metrics (and Roost's) from what the tick recorded."""
+        state, name, namespace = done.state, runner.name, runner.namespace
+        telemetry = self.telemetry
+        telemetry.canary_status(name, namespace, state.phase.value)
+        telemetry.canary_weight(name, namespace, state.routes.primary, state.routes.canary)
+        telemetry.canary_total(
+            namespace, sum(1 for ns, _ in self.operator.runners if ns == namespace)
+        )
+        telemetry.tick("ok")
+        if runner.last is not None and state.phase in ANALYSING:
+            telemetry.analysis_duration(name, namespace, runner.last.seconds)
+        for event in done.observations:
+            if isinstance(event, MetricResult) and event.value is not None:
+                telemetry.metric_analysis(name, namespace, event.name, event.value)
+        for event in done.decisions:
+            if isinstance(event, RunStarted | RunRestarted):
+                self.run_started[(namespace, name)] = event.at
+            elif isinstance(event, Succeeded | RolledBack | PromotionFailed):
+                began = self.run_started.pop((namespace, name), None)
+                strategy = str(Canary.model_validate(doc).spec.analysis.strategy())
+                telemetry.run_finished(
+                    name,
+                    namespace,
+                    isinstance(event, Succeeded),
+                    None if began is None else (event.at - began).total_seconds(),
+                    strategy=strategy,
+                    analysis_status="skipped"
+                    if isinstance(event, Succeeded) and event.skipped_analysis
+                    else "completed",
+                )
+
+
+def serve(
+    config: RunConfig, stop: threading.Event, on_ready: Callable[[Process], None] | None = None
+) -> None:
+    """Run until ``stop`` is set."""
+    process = Process(config, api_client_for(config.kubeconfig))
+    process.start()
+    if on_ready is not None:
+        on_ready(process)
+    try:
+        stop.wait()
+    finally:
+        process.stop()

@@ -1,0 +1,677 @@
+"""The operator's :class:`~controller.ticking.World`: one canary, against a real cluster.
+
+``observe`` reads the Canary, its target, the primary and the routing objects and turns them into
+observation events; ``answer`` runs the metric queries and calls the webhooks the decider asks
+for; ``apply`` brings the cluster to the state after the tick's decisions (render, then the shared
+applier), delivers the decided Kubernetes events, alerts and event webhooks, and returns one
+outcome per write that changed something or failed. Reading and writing go through the official
+client; everything that decides what to write lives in ``effects`` and ``reducers``.
+
+Cluster facts the shell must draw are drawn here and recorded: the cookie candidates of a tick
+(random letters), the time (``at``, from the scheduler). The ``flagger-id`` that forces a
+primary rollout is derived from the stream and the promoted revision, so applying the same
+decision twice writes the same primary.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import string
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from effects.applying import Applier
+from effects.configs import track
+from effects.errors import EffectsError
+from effects.kubeapi import KubeApi, ObjectRef, classify
+from effects.metrics.base import MetricProvider, ProviderConfig, ProviderConfigError
+from effects.metrics.evaluating import Subject, evaluate, failed, template_config
+from effects.metrics.registry import make_provider
+from effects.notifiers.base import Notifier, NullNotifier
+from effects.notifiers.delivering import deliver_alert
+from effects.readiness import (
+    WorkloadReadiness,
+    daemonset_readiness,
+    deployment_readiness,
+    knative_revision_readiness,
+)
+from effects.rendering import RenderRequest, apply_policy, render_canary
+from effects.reverting import revert_patches
+from effects.routing import Cookies, RouterSettings, Routes, RoutesError, router_for
+from effects.routing.base import live_key
+from effects.settings import WorkloadSettings
+from effects.webhooks.calling import call_webhook
+from effects.webhooks.events import event_hooks, send_event
+from effects.webhooks.payloads import CanaryRef
+from effects.workloads.service_targets import PRIMARY_REVISION
+from reducers.base import Event
+from reducers.canary.observing import MetricNeeded, Need, ProvidersCheckNeeded, WebhookNeeded
+from reducers.canary.revisions import revision_of
+from reducers.canary.state import CanaryState
+from reducers.events import (
+    AlertDecided,
+    CommandObserved,
+    EffectOutcome,
+    EffectResult,
+    KubeEventRecorded,
+    MetricProvidersChecked,
+    MetricSource,
+    Readiness,
+    ReadinessObserved,
+    RoutesObserved,
+    SpecObserved,
+    TargetRevisionObserved,
+    TickStarted,
+    Workload,
+    WorkloadAction,
+    WorkloadActionDecided,
+)
+from reducers.spec import (
+    AlertProviderSpec,
+    Canary,
+    MetricTemplate,
+    Phase,
+    ProviderChoice,
+    TargetKind,
+    parse_provider,
+)
+from reducers.spec.metric_templates import MetricProvider as MetricProviderSpec
+
+log = logging.getLogger("roost.operator")
+
+CANARY_API = "flagger.app/v1beta1"
+COOKIE_LETTERS = string.ascii_letters
+COOKIE_LENGTH = 10
+COMMAND_ANNOTATION = "roost.dev/command"
+"""Where ``roost promote`` and the like leave a command: JSON ``{command, id, by, at}``."""
+
+
+class ObservationError(RuntimeError):
+    """The tick cannot start: the target is missing, unreadable, or routes cannot be read."""
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """The operator's flags, as the world needs them."""
+
+    mesh_provider: str = "istio"
+    metrics_server: str = "http://prometheus:9090"
+    workload: WorkloadSettings = field(default_factory=WorkloadSettings)
+    router: RouterSettings = field(default_factory=RouterSettings)
+    event_webhook: str | None = None
+    cluster_name: str = ""
+    no_cross_namespace_refs: bool = False
+    min_interval: timedelta = timedelta(seconds=10)
+    """Shortest tick period the scheduler uses (Flagger's floor is 10 s)."""
+
+
+@dataclass
+class Services:
+    """The long-lived clients a world uses."""
+
+    kube: KubeApi
+    applier: Applier
+    notifier: Notifier = field(default_factory=NullNotifier)
+    remember_secret: Callable[[Sequence[str]], None] = lambda values: None
+    """Hands secret values to the ledger's redactor before anything could record them."""
+
+
+def _decode(data: Mapping[str, Any] | None) -> dict[str, str]:
+    out = {}
+    for key, value in (data or {}).items():
+        try:
+            out[str(key)] = base64.b64decode(str(value)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def flagger_id(stream: str, state: CanaryState) -> str:
+    """A stable UUID per promoted revision: the same decision always writes the same primary."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"roost:{stream}:{state.last_promoted_spec}"))
+
+
+class ClusterWorld:
+    """One tick's view of one canary in the cluster."""
+
+    def __init__(
+        self,
+        services: Services,
+        settings: OperatorSettings,
+        canary_doc: Mapping[str, Any],
+        state: CanaryState,
+        stream: str,
+    ) -> None:
+        self.services = services
+        self.settings = settings
+        self.doc = dict(canary_doc)
+        self.canary = Canary.model_validate(self.doc)
+        self.state = state
+        self.stream = stream
+        self.namespace = self.canary.metadata.namespace or "default"
+        self.provider = self._provider()
+        self.target: dict[str, Any] | None = None
+        self.resources: dict[tuple[str, str], dict[str, Any]] = {}
+        self.live: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.revision = ""
+
+    # ------------------------------------------------------------------ reading
+
+    def _provider(self) -> ProviderChoice:
+        spec_provider = self.canary.spec.provider
+        return parse_provider(str(spec_provider) if spec_provider else self.settings.mesh_provider)
+
+    def _get(self, api_version: str, kind: str, name: str) -> dict[str, Any] | None:
+        return self.services.kube.get(ObjectRef(api_version, kind, self.namespace, name))
+
+    def read(self) -> None:
+        """Read everything rendering and observing need: target, primary, configs, routers."""
+        ref = self.canary.spec.target_ref
+        target = self._get(ref.api_version, str(ref.kind), ref.name)
+        if target is None:
+            raise ObservationError(f"{ref.kind} {self.namespace}/{ref.name} not found")
+        self.target = target
+        self.live = {live_key(target): target}
+        if ref.kind in (TargetKind.DEPLOYMENT, TargetKind.DAEMON_SET):
+            primary = self._get("apps/v1", str(ref.kind), f"{ref.name}-primary")
+            if primary is not None:
+                self.live[live_key(primary)] = primary
+                self.resources[(str(ref.kind), f"{ref.name}-primary")] = primary
+        self._read_configs(target)
+        self._read_autoscaler()
+        self._read_services()
+        inp = self._render_request(self.state).router_input()
+        for obj_ref in router_for(self.provider).reads(inp):
+            obj = self.services.kube.get(obj_ref)
+            if obj is not None:
+                self.live[live_key(obj)] = obj
+
+    def _read_configs(self, target: Mapping[str, Any]) -> None:
+        pod = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
+        names: set[tuple[str, str]] = set()
+        for volume in pod.get("volumes") or ():
+            if (volume.get("configMap") or {}).get("name"):
+                names.add(("ConfigMap", volume["configMap"]["name"]))
+            if (volume.get("secret") or {}).get("secretName"):
+                names.add(("Secret", volume["secret"]["secretName"]))
+            for source in (volume.get("projected") or {}).get("sources") or ():
+                if (source.get("configMap") or {}).get("name"):
+                    names.add(("ConfigMap", source["configMap"]["name"]))
+                if (source.get("secret") or {}).get("name"):
+                    names.add(("Secret", source["secret"]["name"]))
+        for container in [*(pod.get("containers") or ()), *(pod.get("initContainers") or ())]:
+            for env_from in container.get("envFrom") or ():
+                if (env_from.get("configMapRef") or {}).get("name"):
+                    names.add(("ConfigMap", env_from["configMapRef"]["name"]))
+                if (env_from.get("secretRef") or {}).get("name"):
+                    names.add(("Secret", env_from["secretRef"]["name"]))
+            for env in container.get("env") or ():
+                source = env.get("valueFrom") or {}
+                if (source.get("configMapKeyRef") or {}).get("name"):
+                    names.add(("ConfigMap", source["configMapKeyRef"]["name"]))
+                if (source.get("secretKeyRef") or {}).get("name"):
+                    names.add(("Secret", source["secretKeyRef"]["name"]))
+        for kind, name in sorted(names):
+            for suffix in ("", "-primary"):
+                obj = self._get("v1", kind, f"{name}{suffix}")
+                if obj is None:
+                    continue
+                if kind == "Secret":
+                    self.services.remember_secret(list(_decode(obj.get("data")).values()))
+                self.resources[(kind, f"{name}{suffix}")] = obj
+
+    def _read_autoscaler(self) -> None:
+        ref = self.canary.spec.autoscaler_ref
+        if ref is None:
+            return
+        for name in (ref.name, f"{ref.name}-primary"):
+            obj = self._get(ref.api_version, str(ref.kind), name)
+            if obj is not None:
+                self.resources[(str(ref.kind), name)] = obj
+
+    def _read_services(self) -> None:
+        if self.canary.spec.service is None:
+            return
+        apex = self.canary.spec.effective_service_name()
+        for name in (apex, f"{apex}-primary", f"{apex}-canary"):
+            obj = self._get("v1", "Service", name)
+            if obj is not None:
+                self.resources[("Service", name)] = obj
+                self.live[live_key(obj)] = obj
+
+    def _render_request(self, state: CanaryState) -> RenderRequest:
+        assert self.target is not None
+        return RenderRequest(
+            canary=self.canary,
+            target=self.target,
+            provider=self.provider,
+            resources=self.resources,
+            settings=self.settings.workload,
+            phase=state.phase,
+            flagger_id=flagger_id(self.stream, state),
+            routes=_routes_of(state),
+            live=self.live,
+            cookies=Cookies(
+                canary=state.session_affinity_cookie,
+                primary=state.primary_session_affinity_cookie,
+                previous=state.previous_session_affinity_cookie,
+            ),
+            router_settings=self.settings.router,
+            target_at_zero=state.target_scaled_down,
+        )
+
+    # ------------------------------------------------------------------ observing
+
+    def observe(self, tick: int, at: datetime) -> list[Event]:
+        if self.target is None:
+            self.read()
+        assert self.target is not None
+        meta = self.canary.metadata
+        deleting = bool((self.doc.get("metadata") or {}).get("deletionTimestamp"))
+        self.revision = self._revision(self.target)
+        routes = self._routes()
+        candidates = tuple(
+            "".join(secrets.choice(COOKIE_LETTERS) for _ in range(COOKIE_LENGTH)) for _ in range(2)
+        )
+        return [
+            TickStarted(at=at, tick=tick, cookie_candidates=candidates),
+            SpecObserved(
+                at=at,
+                name=meta.name,
+                namespace=self.namespace,
+                spec=self.doc.get("spec") or {},
+                deleting=deleting,
+                mesh_provider=self.settings.mesh_provider,
+            ),
+            TargetRevisionObserved(at=at, revision=self.revision, label=_label(self.target)),
+            self._readiness(at, Workload.PRIMARY),
+            self._readiness(at, Workload.CANARY),
+            RoutesObserved(
+                at=at, primary=routes.primary, canary=routes.canary, mirrored=routes.mirrored
+            ),
+            *command_of(self.doc, at),
+        ]
+
+    def _revision(self, target: Mapping[str, Any]) -> str:
+        if self.canary.spec.target_ref.is_knative:
+            return str((target.get("status") or {}).get("latestCreatedRevisionName") or "")
+        template = (target.get("spec") or {}).get("template") or {}
+        checksums: dict[str, str] = {}
+        if self.settings.workload.config_tracking:
+            observed = {
+                f"{kind.lower()}/{name}": obj
+                for (kind, name), obj in self.resources.items()
+                if kind in ("ConfigMap", "Secret")
+            }
+            try:
+                checksums = track(template.get("spec") or {}, observed).checksums
+            except EffectsError as e:
+                raise ObservationError(str(e)) from e
+        return revision_of(template, checksums)
+
+    def _routes(self) -> Routes:
+        router = router_for(self.provider)
+        inp = self._render_request(self.state).router_input()
+        try:
+            return router.read_routes(inp)
+        except RoutesError as e:
+            if not self.state.primary_exists:
+                # nothing is routed yet: the first tick creates the objects (initial split)
+                return _routes_of(self.state)
+            raise ObservationError(str(e)) from e
+
+    def _readiness(self, at: datetime, workload: Workload) -> ReadinessObserved:
+        found = self._workload_readiness(workload, at)
+        return ReadinessObserved(at=at, workload=workload, state=found.state, message=found.message)
+
+    def _workload_readiness(self, workload: Workload, at: datetime) -> WorkloadReadiness:
+        assert self.target is not None
+        ref = self.canary.spec.target_ref
+        analysis = self.canary.spec.analysis
+        deadline = self.canary.spec.effective_progress_deadline()
+        threshold = (
+            analysis.effective_primary_ready_threshold()
+            if workload is Workload.PRIMARY
+            else analysis.effective_canary_ready_threshold()
+        )
+        if ref.is_knative:
+            annotations = (self.target.get("metadata") or {}).get("annotations") or {}
+            status = self.target.get("status") or {}
+            name = (
+                annotations.get(PRIMARY_REVISION, "")
+                if workload is Workload.PRIMARY
+                else status.get("latestCreatedRevisionName", "")
+            )
+            revision = self._get("serving.knative.dev/v1", "Revision", name) if name else None
+            return knative_revision_readiness(revision, name)
+        if ref.kind is TargetKind.SERVICE:
+            return WorkloadReadiness(Readiness.READY)
+        obj = (
+            self.resources.get((str(ref.kind), f"{ref.name}-primary"))
+            if workload is Workload.PRIMARY
+            else self.target
+        )
+        if obj is None:
+            return WorkloadReadiness(Readiness.WAITING, f"{ref.kind} not found")
+        if ref.kind is TargetKind.DAEMON_SET:
+            return daemonset_readiness(
+                obj,
+                threshold_percent=threshold,
+                deadline=deadline,
+                now=at,
+                since=self.state.last_transition_time,
+            )
+        return deployment_readiness(obj, threshold_percent=threshold, deadline=deadline, now=at)
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(self, need: Need, at: datetime) -> Event:
+        if isinstance(need, WebhookNeeded):
+            hook = next(h for h in self.canary.spec.analysis.webhooks or () if h.name == need.name)
+            ref = CanaryRef(self.canary.metadata.name, self.namespace, self.revision)
+            return call_webhook(hook, ref, need.phase, at=at)
+        if isinstance(need, ProvidersCheckNeeded):
+            return self._check_providers(at)
+        return self._measure(need, at)
+
+    def _subject(self, need: MetricNeeded) -> tuple[Subject, MetricProvider]:
+        metric = next(m for m in self.canary.spec.analysis.metrics or () if m.name == need.name)
+        if need.source is MetricSource.TEMPLATE and metric.template_ref is not None:
+            ns = metric.template_ref.namespace or self.namespace
+            if self.settings.no_cross_namespace_refs and ns != self.namespace:
+                raise ProviderConfigError(
+                    f"metric template {ns}/{metric.template_ref.name} is in another namespace "
+                    "and -no-cross-namespace-refs is set"
+                )
+            doc = self.services.kube.get(
+                ObjectRef(CANARY_API, "MetricTemplate", ns, metric.template_ref.name)
+            )
+            if doc is None:
+                raise ProviderConfigError(
+                    f"metric template {ns}/{metric.template_ref.name} not found"
+                )
+            template = MetricTemplate.model_validate(doc)
+            subject = Subject(
+                self.canary, metric, need.source, str(template.spec.provider.type), template
+            )
+            credentials: dict[str, str] = {}
+            secret_ref = template.spec.provider.secret_ref
+            if secret_ref is not None:
+                secret = self.services.kube.get(ObjectRef("v1", "Secret", ns, secret_ref.name))
+                if secret is None:
+                    raise ProviderConfigError(f"secret {ns}/{secret_ref.name} not found")
+                credentials = _decode(secret.get("data"))
+                self.services.remember_secret(list(credentials.values()))
+            config = template_config(subject, credentials, api_client=self.services.kube.api_client)
+            return subject, make_provider(str(template.spec.provider.type), config)
+        server = str(self.canary.spec.metrics_server or self.settings.metrics_server)
+        spec = MetricProviderSpec.model_validate({"type": "prometheus", "address": server})
+        subject = Subject(self.canary, metric, need.source, str(self.provider.provider))
+        interval = metric.effective_interval(from_template=False)
+        return subject, make_provider("prometheus", ProviderConfig(spec=spec, interval=interval))
+
+    def _measure(self, need: MetricNeeded, at: datetime) -> Event:
+        try:
+            subject, provider = self._subject(need)
+        except (ProviderConfigError, EffectsError, ValueError) as e:
+            metric = next(m for m in self.canary.spec.analysis.metrics or () if m.name == need.name)
+            subject = Subject(self.canary, metric, need.source, str(self.provider.provider))
+            return failed(subject, str(e), at=at)
+        return evaluate(subject, provider, at=at)
+
+    def _check_providers(self, at: datetime) -> Event:
+        problems = []
+        for metric in self.canary.spec.analysis.metrics or ():
+            source = (
+                MetricSource.TEMPLATE
+                if metric.template_ref is not None
+                else MetricSource.INLINE
+                if metric.query
+                else MetricSource.BUILTIN
+            )
+            try:
+                _, provider = self._subject(MetricNeeded(metric.name, source))
+            except (ProviderConfigError, EffectsError, ValueError) as e:
+                problems.append(str(e))
+                continue
+            offline = provider.is_online(at=at)
+            if offline is not None:
+                problems.append(f"{metric.name}: {offline}")
+        return MetricProvidersChecked(at=at, ok=not problems, error="; ".join(problems))
+
+    # ------------------------------------------------------------------ applying
+
+    def apply(self, decisions: Sequence[Event], state: CanaryState, at: datetime) -> list[Event]:
+        outcomes: list[Event] = []
+        actions = {e.action for e in decisions if isinstance(e, WorkloadActionDecided)}
+        if WorkloadAction.RESTORE_ROUTING in actions or WorkloadAction.REVERT_TARGET in actions:
+            outcomes.extend(self._finalize(at, actions))
+        elif state.phase is not Phase.TERMINATED:
+            outcomes.extend(self.reconcile(state, at))
+        for event in decisions:
+            if isinstance(event, KubeEventRecorded):
+                outcomes.extend(self._kube_event(event, at))
+            elif isinstance(event, AlertDecided):
+                outcomes.extend(self._alert(event, at))
+        return outcomes
+
+    def reconcile(self, state: CanaryState, at: datetime) -> list[Event]:
+        """Bring the cluster to ``state``: every rendered object applied, every patch sent."""
+        if self.target is None:
+            self.read()
+        request = self._render_request(state)
+        try:
+            rendered = render_canary(request)
+        except EffectsError as e:
+            return [_error("render", at, str(e))]
+        outcomes: list[Event] = []
+        for manifest in rendered.owned:
+            outcome = self.services.applier.apply(
+                manifest, at=at, policy=apply_policy(manifest, request, rendered)
+            )
+            outcomes.extend(_worth_recording(outcome))
+        for patch in rendered.patches:
+            outcome = self.services.applier.patch(patch.ref, patch.patch, at=at)
+            outcomes.extend(_worth_recording(outcome))
+        return outcomes
+
+    def _finalize(self, at: datetime, actions: set[WorkloadAction]) -> list[Event]:
+        assert self.target is not None
+        outcomes: list[Event] = []
+        request = self._render_request(self.state)
+        if WorkloadAction.RESTORE_ROUTING in actions:
+            plan = router_for(self.provider).finalize(request.router_input())
+            for desired in plan.apply:
+                outcome = self.services.applier.apply(
+                    desired.manifest, at=at, policy=desired.policy
+                )
+                outcomes.extend(_worth_recording(outcome))
+            for change in plan.patches:
+                outcomes.extend(
+                    _worth_recording(self.services.applier.patch(change.ref, change.patch, at=at))
+                )
+            for gone in plan.delete:
+                outcomes.extend(_worth_recording(self.services.applier.delete(gone, at=at)))
+        if WorkloadAction.REVERT_TARGET in actions:
+            target_ref = self.canary.spec.target_ref
+            primary = self.resources.get((str(target_ref.kind), f"{target_ref.name}-primary"))
+            apex_name = self.canary.spec.effective_service_name()
+            apex = self.resources.get(("Service", apex_name))
+            for patch in revert_patches(
+                self.canary, self.target, self.settings.workload, primary=primary, apex=apex
+            ):
+                outcomes.extend(
+                    _worth_recording(self.services.applier.patch(patch.ref, patch.patch, at=at))
+                )
+        return outcomes
+
+    def _kube_event(self, event: KubeEventRecorded, at: datetime) -> list[Event]:
+        meta = self.doc.get("metadata") or {}
+        name = str(meta.get("name"))
+        stamp = at.isoformat().replace("+00:00", "Z")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{name}.{uuid.uuid4().hex[:16]}",
+                "namespace": self.namespace,
+            },
+            "involvedObject": {
+                "apiVersion": CANARY_API,
+                "kind": "Canary",
+                "name": name,
+                "namespace": self.namespace,
+                "uid": meta.get("uid", ""),
+            },
+            "reason": event_reason(event),
+            "message": event.message,
+            "type": event.type.value,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "source": {"component": "roost"},
+            "reportingComponent": "roost",
+        }
+        outcomes: list[Event] = []
+        try:
+            self.services.kube.create(body)
+        except Exception as e:  # classified: every failure is an outcome, never a crash
+            found = classify(e)
+            outcomes.append(
+                EffectOutcome(
+                    at=at,
+                    effect="event",
+                    result=EffectResult.ERROR,
+                    retryable=found.retryable,
+                    detail=found.detail,
+                )
+            )
+        hooks = event_hooks(self.canary.spec, self.settings.event_webhook)
+        if hooks:
+            ref = CanaryRef(name, self.namespace, self.revision)
+            for result in send_event(hooks, ref, event, at=at):
+                if result.error:
+                    outcomes.append(
+                        EffectOutcome(
+                            at=at,
+                            effect=f"event-webhook/{result.name}",
+                            result=EffectResult.ERROR,
+                            retryable=True,
+                            detail=result.error[:300],
+                        )
+                    )
+        return outcomes
+
+    def _alert(self, alert: AlertDecided, at: datetime) -> list[Event]:
+        providers: dict[tuple[str, str], AlertProviderSpec] = {}
+        secrets_by_key: dict[tuple[str, str], dict[str, str]] = {}
+        for entry in self.canary.spec.analysis.alerts or ():
+            ns = entry.provider_ref.namespace or self.namespace
+            doc = self.services.kube.get(
+                ObjectRef(CANARY_API, "AlertProvider", ns, entry.provider_ref.name)
+            )
+            if doc is None:
+                continue
+            spec = AlertProviderSpec.model_validate(doc.get("spec") or {})
+            providers[(ns, entry.provider_ref.name)] = spec
+            if spec.secret_ref is not None:
+                secret = self.services.kube.get(ObjectRef("v1", "Secret", ns, spec.secret_ref.name))
+                if secret is not None:
+                    data = _decode(secret.get("data"))
+                    self.services.remember_secret(list(data.values()))
+                    secrets_by_key[(ns, spec.secret_ref.name)] = data
+        outcomes = deliver_alert(
+            alert,
+            name=self.canary.metadata.name,
+            namespace=self.namespace,
+            spec=self.canary.spec,
+            providers=providers,
+            secrets=secrets_by_key,
+            global_notifier=self.services.notifier,
+            cluster_name=self.settings.cluster_name,
+            at=at,
+        )
+        return [o for o in outcomes if o.result is not EffectResult.APPLIED]
+
+
+def command_of(doc: Mapping[str, Any], at: datetime) -> list[Event]:
+    """The command annotation as an observation (none, or ignored with a warning if malformed)."""
+    text = ((doc.get("metadata") or {}).get("annotations") or {}).get(COMMAND_ANNOTATION)
+    if not text:
+        return []
+    try:
+        data = json.loads(text)
+        return [
+            CommandObserved(
+                at=at,
+                command=data["command"],
+                id=data["id"],
+                by=data.get("by") or "unknown",
+                requested_at=data["at"],
+            )
+        ]
+    except (ValueError, TypeError, KeyError, ValidationError) as e:
+        log.warning("ignoring annotation %s: %s", COMMAND_ANNOTATION, str(e)[:300])
+        return []
+
+
+def event_reason(event: KubeEventRecorded) -> str:
+    """A Kubernetes event reason that says what happened (Flagger writes ``Synced`` for all)."""
+    text = event.message.lower()
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return "Synced"
+
+
+_REASONS = (
+    ("ignoring", "CommandIgnored"),
+    ("requested by", "CommandAccepted"),
+    ("initialization done", "Initialized"),
+    ("new revision detected", "NewRevision"),
+    ("starting canary analysis", "AnalysisStarted"),
+    ("advance", "WeightAdvanced"),
+    ("waiting for approval", "WaitingForApproval"),
+    ("copying", "Promoting"),
+    ("promotion completed", "Succeeded"),
+    ("rolling back", "RolledBack"),
+    ("canary failed", "Failed"),
+    ("halt", "Halted"),
+    ("not ready", "NotReady"),
+    ("skipping analysis", "AnalysisSkipped"),
+    ("terminat", "Terminating"),
+    ("metric", "MetricCheck"),
+)
+
+
+def _routes_of(state: CanaryState) -> Routes:
+    return Routes(state.routes.primary, state.routes.canary, state.routes.mirrored)
+
+
+def _label(target: Mapping[str, Any]) -> str:
+    for container in (((target.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+        "containers"
+    ) or ():
+        image = str(container.get("image") or "")
+        if ":" in image:
+            return image.rsplit(":", 1)[1]
+    return ""
+
+
+def _error(effect: str, at: datetime, detail: str) -> EffectOutcome:
+    return EffectOutcome(
+        at=at, effect=effect, result=EffectResult.ERROR, retryable=False, detail=detail[:300]
+    )
+
+
+def _worth_recording(outcome: EffectOutcome) -> list[Event]:
+    """Writes that changed something or failed; a no-op read is not an event worth keeping."""
+    return [] if outcome.result is EffectResult.UNCHANGED else [outcome]
