@@ -6,6 +6,9 @@ from effects.routing.apisix import ApisixRouter
 from effects.routing.appmesh import V1BETA1, V1BETA2, AppMeshRouter
 from effects.routing.base import Router
 from effects.routing.contour import ContourRouter
+from effects.routing.gatewayapi import V1 as GW_V1
+from effects.routing.gatewayapi import V1BETA1 as GW_V1BETA1
+from effects.routing.gatewayapi import GatewayApiRouter
 from effects.routing.gloo import GlooRouter
 from effects.routing.istio import IstioRouter
 from effects.routing.knative import KnativeRouter
@@ -24,6 +27,8 @@ ROUTERS: dict[Provider, Router] = {
     Provider.APPMESH: AppMeshRouter(V1BETA1),
     Provider.APPMESH_V1BETA2: AppMeshRouter(V1BETA2),
     Provider.CONTOUR: ContourRouter(),
+    Provider.GATEWAYAPI_V1: GatewayApiRouter(GW_V1),
+    Provider.GATEWAYAPI_V1BETA1: GatewayApiRouter(GW_V1BETA1),
     Provider.GLOO: GlooRouter(),
     Provider.ISTIO: IstioRouter(),
     Provider.KNATIVE: KnativeRouter(),
