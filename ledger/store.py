@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from ledger.codecs import canonical_json, chain_hash
 from ledger.engines import WRITE, Synchronous, create_ledger_engine
@@ -74,6 +75,10 @@ class Ledger:
         engine = create_ledger_engine(location, synchronous=synchronous)
         try:
             migrate(engine)
+        except DBAPIError as e:  # not a database, unreachable server, refused credentials
+            engine.dispose()
+            shown = _without_password(location)
+            raise LedgerError(f"cannot open the ledger at {shown}: {_short(e)}") from e
         except Exception:
             engine.dispose()
             raise
@@ -309,6 +314,16 @@ def _head(conn: Connection) -> tuple[int, str]:
         select(events.c.position, events.c.hash).order_by(events.c.position.desc()).limit(1)
     ).first()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
+def _without_password(location: str) -> str:
+    """A ledger location fit for an error message: a URL's password masked."""
+    if "://" not in location:
+        return location
+    try:
+        return make_url(location).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable ledger URL>"
 
 
 def _short(error: Exception, limit: int = 300) -> str:

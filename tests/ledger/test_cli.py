@@ -135,3 +135,29 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert missing_dir.stderr.startswith("error: cannot create ledger")
     missing_file = roost("ledger", "import", str(tmp_path / "nothing.jsonl"))
     assert missing_file.returncode == 2 and "no such file" in missing_file.stderr
+
+
+def test_a_file_that_is_not_a_ledger_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database")
+    done = subprocess.run(
+        [str(ROOST), "ledger", "info", "--ledger", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "cannot open the ledger" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unreachable_database_does_not_show_its_password() -> None:
+    url = "postgresql+psycopg://roost:s3cret@127.0.0.1:1/ledger"
+    done = subprocess.run(
+        [str(ROOST), "ledger", "info", "--ledger", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "cannot open the ledger" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout
