@@ -48,7 +48,7 @@ def fill(location: str, streams: int = 3, per_stream: int = 4) -> None:
 def test_upgrade_creates_a_ledger(location: str) -> None:
     done = roost("ledger", "upgrade", "--ledger", location)
     assert done.returncode == 0, done.stderr
-    assert "schema revision 0001" in done.stdout
+    assert "schema revision 0002" in done.stdout
     info = roost("ledger", "info", "--ledger", location)
     assert "events:          0" in info.stdout
 
