@@ -10,7 +10,7 @@ DEMO_DIR ?= .demo
 .PHONY: help venv sysdeps lint fmt typecheck test unit demo bench crds clean
 
 help:
-	@echo "make demo   - run the main job on the embedded default (SQLite ledger)"
+	@echo "make demo   - the operator releases an example app in a local sandbox (no cluster)"
 	@echo "make test   - install what is missing, then lint and run every test"
 	@echo "make lint   - ruff, ruff format --check, mypy --strict, import-linter"
 	@echo "make bench  - benchmarks (figures go to docs/performance.md by hand)"
@@ -63,16 +63,13 @@ test: $(STAMP) sysdeps lint
 unit: $(STAMP)
 	$(BIN)/pytest -x -q
 
-# Grows with the product: today it simulates an example canary rollout into the embedded SQLite
-# ledger, prints the timeline, then verifies, exports and re-imports that ledger.
+# The operator releasing an example app in a local sandbox (API double + simulated pods, no
+# cluster): a good version promoted, a bad one rolled back, the timeline live from the ledger;
+# then the ledger is verified.
 demo: $(STAMP)
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	$(BIN)/roost simulate docs/examples/podinfo-canary.yaml --ledger $(DEMO_DIR)/roost-ledger.db
-	$(BIN)/roost ledger info --ledger $(DEMO_DIR)/roost-ledger.db
-	$(BIN)/roost ledger verify --ledger $(DEMO_DIR)/roost-ledger.db
-	$(BIN)/roost ledger export --ledger $(DEMO_DIR)/roost-ledger.db -o $(DEMO_DIR)/export.jsonl
-	$(BIN)/roost ledger import $(DEMO_DIR)/export.jsonl --ledger $(DEMO_DIR)/copy.db
-	@echo "ledger: $(DEMO_DIR)/roost-ledger.db  (plain SQLite: query it with any SQLite client)"
+	$(BIN)/roost demo --dir $(DEMO_DIR)
+	$(BIN)/roost ledger verify --ledger $(DEMO_DIR)/ledger.db
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py

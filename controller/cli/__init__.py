@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from controller.cli import (
+    audit_cmds,
+    demo_cmd,
     history_cmds,
     ledger_cmds,
     loadtester_cmd,
@@ -29,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_cmds.app, name="ledger")
+app.add_typer(audit_cmds.app, name="audit")
 app.command("validate")(validating.validate)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("simulate")(simulating.simulate_command)
@@ -46,6 +49,7 @@ app.command("retry")(ops_cmds.retry)
 app.command("pause")(ops_cmds.pause)
 app.command("resume")(ops_cmds.resume)
 app.command("ui")(ui_cmd.ui)
+app.command("demo")(demo_cmd.demo)
 
 
 def main() -> None:
