@@ -79,6 +79,14 @@ class RenderRequest:
     target_at_zero: bool | None = None
     """Whether the target is parked at zero; ``None`` derives it from the phase. The operator
     passes the recorded fact, so the target is scaled down only after the decision to."""
+    promote: bool | None = None
+    """Whether the primary, its autoscaler and config copies take the target's spec; ``None``
+    derives it from the phase. The operator passes ``False`` when the live target is no longer
+    the revision the run promoted, so a later release never reaches the primary unanalysed."""
+
+    @property
+    def promotes(self) -> bool:
+        return self.phase in PROMOTED if self.promote is None else self.promote
 
     def router_input(self) -> RouterInput:
         """What the router sees: the live objects, with the target among them (Knative)."""
@@ -180,7 +188,7 @@ def _autoscaler(
     source = request.resources.get((str(ref.kind), ref.name))
     if source is None:
         raise RenderError(f"{ref.kind} {ref.name} not found (spec.autoscalerRef)")
-    init = request.phase not in PROMOTED
+    init = not request.promotes
     out = [render_primary_autoscaler(source, request.canary, request.settings, init=init)]
     if ref.kind is AutoscalerKind.SCALED_OBJECT:
         patch = keda_pause_patch() if at_zero else keda_resume_patch()
@@ -198,7 +206,7 @@ def _workload_side(
     if at_zero is None:
         at_zero = request.phase in TARGET_AT_ZERO
     copies, checksums = _configs(request)
-    shape = PrimaryShape.PROMOTE if request.phase in PROMOTED else PrimaryShape.CREATE
+    shape = PrimaryShape.PROMOTE if request.promotes else PrimaryShape.CREATE
     objects = [
         *copies,
         render_primary(
@@ -253,7 +261,7 @@ def render_canary(request: RenderRequest) -> Rendered:
     if ref.is_knative:
         pass  # the knative router pins and moves the revisions (effects.routing.knative)
     elif ref.kind is TargetKind.SERVICE:
-        promote = request.phase in PROMOTED
+        promote = request.promotes
         objects = render_service_target_copies(
             request.target, request.canary, request.settings, promote=promote
         )
@@ -292,7 +300,7 @@ def apply_policy(
             if live_key(desired.manifest) == key:
                 return desired.policy
     kind = manifest.get("kind")
-    promoted = request.phase in PROMOTED
+    promoted = request.promotes
     name = (manifest.get("metadata") or {}).get("name")
     if kind in ("Deployment", "DaemonSet") and name == f"{target_name(request)}{PRIMARY_SUFFIX}":
         keep = ("spec.replicas",) if request.canary.spec.autoscaler_ref is not None else ()

@@ -16,6 +16,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 
 import migrations
+from ledger.engines import WRITE
 from ledger.errors import LedgerTooNewError
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
@@ -50,7 +51,9 @@ def migrate(engine: Engine) -> str:
             f"(it knows up to {scripts.get_current_head()}): it was written by a newer Roost; "
             "upgrade Roost to read it"
         )
-    with engine.begin() as conn:
+    # A writer's transaction (SQLite BEGIN IMMEDIATE, a PostgreSQL advisory lock): replicas
+    # started together on a fresh ledger migrate one after the other, not into each other.
+    with engine.execution_options(**{WRITE: True}).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return head_revision()

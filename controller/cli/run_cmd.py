@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -113,6 +114,18 @@ def run(
     leader_election_namespace: Annotated[
         str, _opt("leader-election-namespace", "Namespace of the Lease.")
     ] = "default",
+    leader_election_id: Annotated[
+        str, _opt("leader-election-id", "This replica's Lease identity; the host name if unset.")
+    ] = "",
+    leader_election_lease_duration: Annotated[
+        float, _opt("leader-election-lease-duration", "Seconds a Lease holds without renewal.")
+    ] = 15.0,
+    leader_election_renew_deadline: Annotated[
+        float, _opt("leader-election-renew-deadline", "Seconds the leader tries to renew.")
+    ] = 10.0,
+    leader_election_retry_period: Annotated[
+        float, _opt("leader-election-retry-period", "Seconds between Lease attempts.")
+    ] = 2.0,
     log_level: Annotated[str, _opt("log-level", "debug, info, warn or error.")] = "info",
     port: Annotated[int, _opt("port", "Port of /metrics, /healthz and /readyz.")] = 8080,
     workers: Annotated[int, _opt("workers", "Ticks run at once, at most.")] = 8,
@@ -128,6 +141,18 @@ def run(
         typer.echo(f"roost run: -mesh-provider: {e}", err=True)
         raise typer.Exit(EXIT_PROBLEM) from None
     tracking = _bool("enable-config-tracking", enable_config_tracking)
+    if (
+        not 0
+        < leader_election_retry_period
+        < leader_election_renew_deadline
+        < leader_election_lease_duration
+    ):
+        typer.echo(
+            "roost run: expected 0 < -leader-election-retry-period < "
+            "-leader-election-renew-deadline < -leader-election-lease-duration",
+            err=True,
+        )
+        raise typer.Exit(EXIT_PROBLEM)
     workload = WorkloadSettings.from_flags(selector_labels, include_label_prefix, tracking)
     settings = OperatorSettings(
         mesh_provider=mesh_provider,
@@ -160,6 +185,10 @@ def run(
         workers=workers,
         leader_election=_bool("enable-leader-election", enable_leader_election),
         leader_election_namespace=leader_election_namespace,
+        leader_election_lease_duration=leader_election_lease_duration,
+        leader_election_renew_deadline=leader_election_renew_deadline,
+        leader_election_retry_period=leader_election_retry_period,
+        identity=leader_election_id or socket.gethostname(),
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,6 +9,7 @@ versions refuse an append that raced the hand-over).
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -44,6 +45,22 @@ log = logging.getLogger("roost.operator")
 
 TARGET_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
 ANALYSING = frozenset({Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION})
+_BOOKKEEPING = frozenset({"resourceVersion", "managedFields", "generation"})
+
+
+def _canary_change(obj: Mapping[str, Any]) -> str:
+    """What of a Canary calls for a prompt tick when it changes: all but its status and the
+    bookkeeping every write moves. The operator's own status patch comes back as a watch event;
+    ticking on it at once would run the analysis steps back to back, not at the interval."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _BOOKKEEPING}
+    return json.dumps({"metadata": meta, "spec": obj.get("spec")}, sort_keys=True, default=str)
+
+
+def _target_change(obj: Mapping[str, Any]) -> str:
+    """What of a target calls for a prompt tick: its pod template (a new revision); scaling and
+    readiness, which the operator and the cluster change during a run, wait for the interval."""
+    template = (obj.get("spec") or {}).get("template")
+    return json.dumps(template, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,10 @@ class RunConfig:
     workers: int = 8
     leader_election: bool = False
     leader_election_namespace: str = "default"
+    leader_election_lease_duration: float = 15.0
+    """Seconds a Lease holds without renewal (a standby waits this long after a crash)."""
+    leader_election_renew_deadline: float = 10.0
+    leader_election_retry_period: float = 2.0
     identity: str = field(default_factory=socket.gethostname)
 
 
@@ -139,6 +160,8 @@ class Process:
         )
         self.elector: LeaderElector | None = None
         self.run_started: dict[tuple[str, str], datetime] = {}
+        self.seen: dict[tuple[str, ...], str] = {}
+        """The last change seen of each Canary and target (see ``_canary_change``)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -149,6 +172,9 @@ class Process:
                 self.api_client,
                 namespace=self.config.leader_election_namespace,
                 identity=self.config.identity,
+                lease_duration=self.config.leader_election_lease_duration,
+                renew_deadline=self.config.leader_election_renew_deadline,
+                retry_period=self.config.leader_election_retry_period,
                 on_started=self._lead,
                 on_stopped=self._follow,
             )
@@ -169,6 +195,7 @@ class Process:
 
     def _lead(self) -> None:
         log.info("leading: starting the scheduler and the informers")
+        self.seen.clear()  # every canary is scheduled anew, with a prompt first tick
         self.operator.start()
         namespace = self.config.namespace
         canaries = Informer(
@@ -208,13 +235,23 @@ class Process:
             self.targets.note(obj, deleted=True)
             self.operator.forget(namespace, name)
             self.telemetry.forget(name, namespace)
+            self.seen.pop(("Canary", namespace, name), None)
             return
         self.targets.note(obj)
-        self.operator.sync(obj)
+        change, key = _canary_change(obj), ("Canary", namespace, name)
+        self.operator.sync(obj, prompt=self.seen.get(key) != change)
+        self.seen[key] = change
 
     def _target_event(self, kind: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        key = (str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name")))
         if kind == "DELETED":
+            self.seen.pop(key, None)
             return
+        change = _target_change(obj)
+        if self.seen.get(key) == change:
+            return
+        self.seen[key] = change
         for namespace, name in self.targets.canaries_of(obj):
             doc = self.operator.services.kube.get(ObjectRef(CANARY_API, "Canary", namespace, name))
             if doc is not None:

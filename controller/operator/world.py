@@ -266,7 +266,21 @@ class ClusterWorld:
             ),
             router_settings=self.settings.router,
             target_at_zero=state.target_scaled_down,
+            # the primary takes the target's spec in the Promoting phase only (afterwards the
+            # target is parked at zero and would hand the primary zero replicas), and only
+            # while the target still runs the revision the run analysed
+            promote=state.phase is Phase.PROMOTING and self._promoted_revision_live(state),
         )
+
+    def _promoted_revision_live(self, state: CanaryState) -> bool:
+        """Whether the target still runs the revision of the run: only then may the primary be
+        written from it. A release made after the promotion decision (or while the primary
+        was not ready to start its run) waits for its own run instead of being copied over."""
+        assert self.target is not None
+        try:
+            return self._revision(self.target) == state.last_applied_spec
+        except ObservationError:
+            return False
 
     # ------------------------------------------------------------------ observing
 

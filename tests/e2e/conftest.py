@@ -7,6 +7,7 @@ generous deadline; nothing asserts on timing.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,10 +24,17 @@ import kubernetes.client
 import pytest
 
 from controller.sandbox.running import Sandbox, SandboxSettings
+from ledger import EventRegistry, Ledger
+from reducers.base import Event
+from reducers.canary.evolving import fold
+from reducers.canary.revisions import revision_of
+from reducers.events import ALL_EVENTS
+from reducers.spec import Phase
 
 ROOST = Path(sys.executable).parent / "roost"
 CRDS = Path(__file__).resolve().parents[2] / "deploy" / "crds"
 NS = "default"
+ISTIO = ("networking.istio.io", "v1beta1")
 
 
 def free_port() -> int:
@@ -152,6 +160,82 @@ class Cluster:
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*.log")))
+
+    def deployment_document(self, name: str) -> dict[str, Any]:
+        """The Deployment as the API serves it (raw JSON, as the operator reads it)."""
+        response = self.apps.read_namespaced_deployment(name, NS, _preload_content=False)
+        found: dict[str, Any] = json.loads(response.data)
+        return found
+
+    def primary_image(self, name: str = "podinfo") -> str:
+        primary = self.deployment_document(f"{name}-primary")
+        image: str = primary["spec"]["template"]["spec"]["containers"][0]["image"]
+        return image
+
+    def virtual_service(self, name: str = "podinfo") -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self.custom.get_namespaced_custom_object(
+                *ISTIO, NS, "virtualservices", name
+            )
+        except kubernetes.client.ApiException as e:
+            if e.status == 404:
+                return None
+            raise
+        return found
+
+    def route_weights(self, name: str = "podinfo") -> list[int]:
+        """Weights of the VirtualService's first HTTP rule (the weighted or A/B one)."""
+        vs = self.virtual_service(name)
+        assert vs is not None, f"VirtualService {name} not found"
+        return [int(d.get("weight") or 0) for d in vs["spec"]["http"][0]["route"]]
+
+    def lease_holder(self, name: str = "roost-leader") -> str:
+        """Who holds the leader election Lease ('' when nobody or no Lease yet)."""
+        api = kubernetes.client.CoordinationV1Api(self.client)
+        try:
+            lease = api.read_namespaced_lease(name, NS)
+        except kubernetes.client.ApiException as e:
+            if e.status == 404:
+                return ""
+            raise
+        return str((lease.spec and lease.spec.holder_identity) or "")
+
+
+def ledger_events(ledger: Path, name: str = "podinfo") -> list[Event]:
+    """The canary's stream, decoded (the ledger may be read while an operator writes it)."""
+    registry = EventRegistry(ALL_EVENTS)
+    with Ledger.open(str(ledger)) as opened:
+        return [registry.decode(e) for e in opened.read_stream(f"canary/{NS}/{name}")]
+
+
+def verify_ledger(ledger: Path) -> None:
+    done = subprocess.run(
+        [str(ROOST), "ledger", "verify", "--ledger", str(ledger)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def assert_cluster_matches_ledger(
+    cluster: Cluster, ledger: Path, image: str, name: str = "podinfo", *, routed: bool = True
+) -> list[Event]:
+    """The ledger says the release ended promoted, and the cluster shows it: the Canary's
+    phase, the primary running ``image`` (the revision the ledger promoted), the target scaled
+    to zero and, with a router, all traffic on the primary. Returns the stream's events."""
+    events = ledger_events(ledger, name)
+    state = fold(events)
+    assert state.phase is Phase.SUCCEEDED, state.phase
+    assert cluster.status(name).get("phase") == state.phase.value
+    assert (state.routes.primary, state.routes.canary) == (100, 0)
+    target = cluster.deployment_document(name)
+    assert state.last_promoted_spec == revision_of(target["spec"]["template"], {})
+    assert target["spec"]["replicas"] == 0
+    assert cluster.primary_image(name) == image
+    if routed:
+        assert cluster.route_weights(name) == [state.routes.primary, state.routes.canary]
+    return events
 
 
 @pytest.fixture

@@ -214,3 +214,18 @@ def test_an_invalid_canary_is_reported_and_others_go_on(harness: Harness) -> Non
     events = kubernetes.client.CoreV1Api(harness.client).list_namespaced_event(NS).items
     assert any(e.reason == "InvalidSpec" and "threshold" in e.message for e in events)
     harness.until(Phase.INITIALIZED)
+
+
+def test_the_primary_keeps_its_replicas_after_the_target_is_parked(harness: Harness) -> None:
+    harness.custom.create_namespaced_custom_object(
+        "flagger.app", "v1beta1", NS, "canaries", _canary()
+    )
+    harness.until(Phase.INITIALIZED)
+    _new_revision(harness, "podinfo:2")
+    harness.until(Phase.SUCCEEDED)
+    for _ in range(3):  # quiet ticks after the success: the target is at zero
+        assert harness.tick() is Phase.SUCCEEDED
+    primary = harness.apps.read_namespaced_deployment("podinfo-primary", NS)
+    assert primary.spec.replicas == 2
+    assert primary.spec.template.spec.containers[0].image == "podinfo:2"
+    assert harness.apps.read_namespaced_deployment("podinfo", NS).spec.replicas == 0
