@@ -35,6 +35,20 @@ def sandbox(
         typer.Option(help="Image pattern (fnmatch) whose pods never become ready; repeatable."),
     ] = None,
     nodes: Annotated[int, typer.Option(help="Nodes that DaemonSets schedule onto.")] = 1,
+    app_metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve simulated Istio request metrics of every ready Deployment on this port "
+            "(0 picks a free one) for a Prometheus to scrape."
+        ),
+    ] = None,
+    faulty_image: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Image pattern (fnmatch) whose simulated app fails 30% of requests and takes "
+            "900 ms; repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Run a local Kubernetes API double with simulated workloads until Ctrl-C."""
     try:
@@ -58,10 +72,17 @@ def sandbox(
         ready_after=timedelta(seconds=ready_after),
         never_ready=tuple(never_ready or ()),
         nodes=nodes,
+        app_metrics_port=app_metrics_port,
+        faulty_images=tuple(faulty_image or ()),
     )
     running = Sandbox(settings)
     info = running.start()
     try:
+        metrics_note = (
+            f"  app metrics: {info.app_metrics_url}  (simulated Istio series to scrape)\n"
+            if info.app_metrics_url
+            else ""
+        )
         crd_note = f"{len(info.crds)} applied from {crds}" if info.crds else f"none found in {crds}"
         typer.echo(
             f"Roost sandbox is running.\n"
@@ -69,6 +90,7 @@ def sandbox(
             f"  kubeconfig:  {info.kubeconfig}\n"
             f"  CRDs:        {crd_note}; flagger.app resources are served regardless\n"
             f"  workloads:   new pods become ready after {ready_after:g} s\n"
+            f"{metrics_note}"
             f"\n"
             f"Point kubectl and Roost at it:\n"
             f"  export KUBECONFIG={info.kubeconfig}\n"

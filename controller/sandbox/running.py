@@ -1,7 +1,8 @@
 """A whole sandbox: the API server double, our CRDs, the workload simulator and a kubeconfig.
 
 This is what ``roost sandbox`` runs, kept out of the CLI module so that tests and other tools can
-start the same thing in-process. Start order matters to whoever waits on the kubeconfig: it is
+start the same thing in-process; optionally with simulated application metrics for a Prometheus
+to scrape (``appmetrics``). Start order matters to whoever waits on the kubeconfig: it is
 written last, so its presence means the API answers, the CRDs are established and workloads are
 being simulated.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import kubernetes.client
 
+from controller.sandbox.appmetrics import AppMetrics, AppMetricsServer
 from controller.sandbox.kubeconfig import apply_crds, read_crds, write_kubeconfig
 from controller.sandbox.serving import ApiServerThread
 from controller.sandbox.workloads import WorkloadSimulator
@@ -37,6 +39,12 @@ class SandboxSettings:
     """Image patterns (fnmatch) whose pods never become ready."""
     nodes: int = 1
     """How many nodes DaemonSets schedule onto."""
+    app_metrics_port: int | None = None
+    """Port of the simulated application metrics (Istio-style series); 0 picks a free one,
+    None serves none."""
+    faulty_images: tuple[str, ...] = field(default=())
+    """Image patterns (fnmatch) whose simulated app answers 30% of requests with a 500, each
+    taking 900 ms (pod template annotations override either)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class SandboxInfo:
     url: str
     kubeconfig: Path
     crds: tuple[str, ...]
+    app_metrics_url: str | None = None
 
 
 class Sandbox:
@@ -59,6 +68,7 @@ class Sandbox:
         )
         self._client: kubernetes.client.ApiClient | None = None
         self.simulator: WorkloadSimulator | None = None
+        self.app_metrics: AppMetricsServer | None = None
 
     def start(self) -> SandboxInfo:
         settings = self.settings
@@ -72,17 +82,27 @@ class Sandbox:
                 never_ready=settings.never_ready,
                 nodes=settings.nodes,
             ).start()
+            if settings.app_metrics_port is not None:
+                metrics = AppMetrics(self._client, faulty_images=settings.faulty_images)
+                self.app_metrics = AppMetricsServer(
+                    metrics, host=settings.host, port=settings.app_metrics_port
+                ).start()
             path = write_kubeconfig(settings.kubeconfig_out, self.server.url)
         except BaseException:
             self.stop()
             raise
-        return SandboxInfo(self.server.url, path, tuple(names))
+        metrics_url = self.app_metrics.url if self.app_metrics is not None else None
+        return SandboxInfo(self.server.url, path, tuple(names), metrics_url)
 
     def stop(self) -> None:
         try:
-            if self.simulator is not None:
-                self.simulator.stop()
+            if self.app_metrics is not None:
+                self.app_metrics.stop()
         finally:
-            if self._client is not None:
-                self._client.close()  # type: ignore[no-untyped-call]
-            self.server.stop()
+            try:
+                if self.simulator is not None:
+                    self.simulator.stop()
+            finally:
+                if self._client is not None:
+                    self._client.close()  # type: ignore[no-untyped-call]
+                self.server.stop()
