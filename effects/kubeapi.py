@@ -65,6 +65,8 @@ def plural_of(api_version: str, kind: str) -> tuple[str, bool]:
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _DETAIL_LIMIT = 300
 
+REQUEST_TIMEOUT = (5.0, 30.0)
+"""Connect and read timeouts of one API call: a hung server delays one tick, never the rest."""
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
@@ -163,7 +165,9 @@ class KubeApi:
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self.api_client.call_api(method_, url, header_params=headers, body=payload)
+        response = self.api_client.call_api(
+            method_, url, header_params=headers, body=payload, _request_timeout=REQUEST_TIMEOUT
+        )
         data: Any = response.read()  # type: ignore[no-untyped-call]
         text = data.decode("utf-8") if isinstance(data, bytes) else str(data or "")
         if not 200 <= response.status < 300:

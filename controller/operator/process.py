@@ -32,6 +32,8 @@ from effects.kubeapi import KubeApi, ObjectRef
 from effects.notifiers.settings import GlobalNotifierSettings, global_notifier
 from ledger import Ledger
 from reducers.events import (
+    EffectOutcome,
+    EffectResult,
     MetricResult,
     PromotionFailed,
     RolledBack,
@@ -44,6 +46,7 @@ from reducers.spec import Canary, Phase
 log = logging.getLogger("roost.operator")
 
 TARGET_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
+FAILED = frozenset({EffectResult.ERROR, EffectResult.CONFLICT})
 ANALYSING = frozenset({Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION})
 _BOOKKEEPING = frozenset({"resourceVersion", "managedFields", "generation"})
 
@@ -146,6 +149,7 @@ class Process:
             ledger=self.ledger,
             workers=config.workers,
             on_append=self.telemetry.ledger_append,
+            on_lag=self.telemetry.tick_lag,
             on_tick_done=self._ticked,
         )
         self.targets = Targets()
@@ -272,6 +276,12 @@ class Process:
         for event in done.observations:
             if isinstance(event, MetricResult) and event.value is not None:
                 telemetry.metric_analysis(name, namespace, event.name, event.value)
+        for outcome in done.outcomes:
+            if isinstance(outcome, EffectOutcome) and outcome.result in FAILED:
+                verb, _, rest = outcome.effect.partition(" ")
+                kind = rest.split(" ", 1)[0] if rest else verb
+                reason = outcome.detail.split(" ", 1)[0] if outcome.detail else "error"
+                telemetry.api_error(verb, kind, reason)
         for event in done.decisions:
             if isinstance(event, RunStarted | RunRestarted):
                 self.run_started[(namespace, name)] = event.at

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -42,7 +43,7 @@ from ledger.errors import ConcurrencyError, LedgerError
 from ledger.snapshots import load_state
 from reducers.base import Event
 from reducers.canary import CanaryFold, CanaryState
-from reducers.events import ALL_EVENTS, CommandHandled
+from reducers.events import ALL_EVENTS, CommandHandled, RunRestarted, RunStarted
 from reducers.spec import Canary, Phase, SpecError, validate_document
 from reducers.spec.durations import parse_go_duration
 from reducers.spec.errors import DurationError
@@ -50,6 +51,7 @@ from reducers.spec.errors import DurationError
 log = logging.getLogger("roost.operator")
 
 DEFAULT_INTERVAL = timedelta(minutes=1)
+_RUN_STARTS = frozenset({RunStarted.TYPE, RunRestarted.TYPE})
 FINALIZER = "finalizer.flagger.app"
 
 
@@ -124,11 +126,19 @@ class CanaryRunner:
         self.state: CanaryState | None = None
         self.resumed = False
         self.last: TickReport | None = None
+        self.run = 0
+        """Runs begun in this stream (for log lines); counted from the ledger on first load."""
 
     def _load(self) -> CanaryState:
         op = self.operator
         state, version = load_state(op.ledger, op.registry, self.stream, CanaryFold())
         assert state.version == version
+        self.run = sum(
+            1
+            for page in op.ledger.read_stream_payloads(self.stream)
+            for row in page
+            if row[1] in _RUN_STARTS
+        )
         return state
 
     def _append(self, events: Sequence[Event], version: int) -> None:
@@ -186,6 +196,7 @@ class CanaryRunner:
             op.report_problem(doc, str(e))
             return self.last
         self.state = done.state
+        self.run += sum(1 for e in done.decisions if isinstance(e, RunStarted | RunRestarted))
         log.info(
             "tick: phase %s, weight %d, %d events",
             done.state.phase.value or "-",
@@ -201,7 +212,7 @@ class CanaryRunner:
         return self.last
 
     def _context(self, tick: int) -> dict[str, Any]:
-        return {"canary": f"{self.name}.{self.namespace}", "tick": tick}
+        return {"canary": f"{self.name}.{self.namespace}", "run": self.run, "tick": tick}
 
     def _reload(self) -> CanaryState:
         return self._load()
@@ -230,6 +241,7 @@ class Operator:
     workers: int = 8
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     on_append: Callable[[float], None] = lambda seconds: None
+    on_lag: Callable[[float], None] = lambda seconds: None
     on_tick_done: Callable[[CanaryRunner, Mapping[str, Any], Tick], None] | None = None
     runners: dict[tuple[str, str], CanaryRunner] = field(default_factory=dict)
     intervals: dict[tuple[str, str], timedelta] = field(default_factory=dict)
@@ -242,7 +254,19 @@ class Operator:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        self.scheduler.add_listener(self._executed, EVENT_JOB_EXECUTED)
         self.scheduler.start()
+
+    def _executed(self, event: Any) -> None:
+        """Tick lag: how late a scheduled tick started (a busy pool shows here first)."""
+        namespace, _, name = str(event.job_id).partition("/")
+        runner = self.runners.get((namespace, name))
+        scheduled = getattr(event, "scheduled_run_time", None)
+        if runner is None or runner.last is None or scheduled is None:
+            return
+        lag = (runner.last.at - scheduled).total_seconds()
+        if lag >= 0:
+            self.on_lag(lag)
 
     def stop(self) -> None:
         """Stop scheduling and forget every runner: if this process leads again, each canary is

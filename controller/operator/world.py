@@ -589,6 +589,8 @@ class ClusterWorld:
         secrets_by_key: dict[tuple[str, str], dict[str, str]] = {}
         for entry in self.canary.spec.analysis.alerts or ():
             ns = entry.provider_ref.namespace or self.namespace
+            if self.settings.no_cross_namespace_refs and ns != self.namespace:
+                continue  # delivery reports the provider as not found, naming it
             doc = self.services.kube.get(
                 ObjectRef(CANARY_API, "AlertProvider", ns, entry.provider_ref.name)
             )

@@ -229,3 +229,39 @@ def test_the_primary_keeps_its_replicas_after_the_target_is_parked(harness: Harn
     assert primary.spec.replicas == 2
     assert primary.spec.template.spec.containers[0].image == "podinfo:2"
     assert harness.apps.read_namespaced_deployment("podinfo", NS).spec.replicas == 0
+
+
+def test_revert_on_deletion_holds_the_canary_until_routing_and_target_are_back(
+    harness: Harness,
+) -> None:
+    canary = _canary("istio")
+    canary["spec"]["revertOnDeletion"] = True
+    harness.custom.create_namespaced_custom_object("flagger.app", "v1beta1", NS, "canaries", canary)
+    harness.until(Phase.INITIALIZED)
+    obj = harness.custom.get_namespaced_custom_object(
+        "flagger.app", "v1beta1", NS, "canaries", "podinfo"
+    )
+    assert "finalizer.flagger.app" in obj["metadata"]["finalizers"]
+    assert harness.apps.read_namespaced_deployment("podinfo", NS).spec.replicas == 0
+
+    harness.custom.delete_namespaced_custom_object(
+        "flagger.app", "v1beta1", NS, "canaries", "podinfo"
+    )
+    for _ in range(6):
+        runner = harness.operator.runner(NS, "podinfo")
+        if runner.tick(harness.now) is None:
+            break  # the Canary is gone: the finalizer was removed
+        harness.now += timedelta(minutes=1)
+    gone = [
+        c["metadata"]["name"]
+        for c in harness.custom.list_namespaced_custom_object(
+            "flagger.app", "v1beta1", NS, "canaries"
+        )["items"]
+    ]
+    assert gone == []
+    # the target serves again, with the primary's replicas
+    assert harness.apps.read_namespaced_deployment("podinfo", NS).spec.replicas == 2
+    registry = EventRegistry(ALL_EVENTS)
+    events = [registry.decode(e) for e in harness.ledger.read_stream(stream_of(NS, "podinfo"))]
+    assert any(type(e).__name__ == "Terminated" for e in events)
+    assert replay(events) == []
