@@ -52,6 +52,7 @@ import kubernetes.client
 import kubernetes.config
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
+from controller import demo
 from controller.operator.process import Process, RunConfig
 from controller.operator.world import OperatorSettings
 from controller.sandbox.running import Sandbox, SandboxSettings
@@ -79,18 +80,7 @@ class CountingApiClient(kubernetes.client.ApiClient):
 
 
 def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    container = {"name": name, "image": "podinfo:1", "ports": [{"containerPort": 9898}]}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": NS},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
-        },
-    }
+    return demo.deployment("podinfo:1", name=name, namespace=NS, replicas=1)
 
 
 def canary(name: str, interval: float) -> dict[str, Any]:

@@ -85,15 +85,18 @@ class DemoResult:
     ledger: Path
 
 
-def deployment(image: str) -> dict[str, Any]:
-    labels = {"app": NAME}
-    container = {"name": NAME, "image": image, "ports": [{"containerPort": 9898}]}
+def deployment(
+    image: str, name: str = NAME, namespace: str = NAMESPACE, replicas: int = 2
+) -> dict[str, Any]:
+    """The example app's Deployment (also what the bench and the end-to-end tests release)."""
+    labels = {"app": name}
+    container = {"name": name, "image": image, "ports": [{"containerPort": 9898}]}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": NAME, "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": {
-            "replicas": 2,
+            "replicas": replicas,
             "selector": {"matchLabels": labels},
             "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
         },

@@ -23,6 +23,7 @@ from typing import Any
 import kubernetes.client
 import pytest
 
+from controller import demo
 from controller.sandbox.running import Sandbox, SandboxSettings
 from ledger import EventRegistry, Ledger
 from reducers.base import Event
@@ -45,18 +46,7 @@ def free_port() -> int:
 
 
 def deployment(image: str, name: str = "podinfo") -> dict[str, Any]:
-    labels = {"app": name}
-    container = {"name": name, "image": image, "ports": [{"containerPort": 9898}]}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": NS},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
-        },
-    }
+    return demo.deployment(image, name=name, namespace=NS)
 
 
 def canary(name: str = "podinfo", **analysis: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import kubernetes.client
 import pytest
 
+from controller import demo
 from controller.operator.running import Operator, stream_of
 from controller.operator.world import OperatorSettings, Services
 from controller.sandbox.workloads import WorkloadSimulator
@@ -27,24 +28,7 @@ NS = "test"
 
 
 def _deployment(image: str) -> dict[str, Any]:
-    labels = {"app": "podinfo"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "podinfo", "namespace": NS},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {"name": "podinfo", "image": image, "ports": [{"containerPort": 9898}]}
-                    ]
-                },
-            },
-        },
-    }
+    return demo.deployment(image, namespace=NS)
 
 
 def _canary(provider: str = "kubernetes", **analysis: Any) -> dict[str, Any]:
