@@ -297,13 +297,19 @@ class Operator:
         job_id = f"{key[0]}/{key[1]}"
         if self.intervals.get(key) != interval:
             self.intervals[key] = interval
+            # Canaries created together would all be due at the same instants; a jitter of a
+            # tenth of the interval spreads their ticks. (An explicit next_run_time of None
+            # would add the job paused, so it is only passed for a prompt tick.)
+            seconds = interval.total_seconds()
+            when = {"next_run_time": self.clock()} if prompt else {}
             self.scheduler.add_job(
                 runner.tick,
                 "interval",
-                seconds=interval.total_seconds(),
+                seconds=seconds,
+                jitter=max(int(seconds / 10), 0) or None,
                 id=job_id,
                 replace_existing=True,
-                next_run_time=self.clock() if prompt else None,
+                **when,
             )
         elif prompt:
             self.scheduler.modify_job(job_id, next_run_time=self.clock())
