@@ -176,13 +176,20 @@ class Applier:
         at: datetime,
         effect: str = "",
         policy: ApplyPolicy = ApplyPolicy(),
+        known: Mapping[str, Any] | None = None,
     ) -> EffectOutcome:
-        """Create ``manifest`` or bring the live object to contain it."""
+        """Create ``manifest`` or bring the live object to contain it.
+
+        ``known`` is the live object as the caller read it moments ago: the first attempt
+        compares against it instead of reading again (a quiet tick then writes and reads
+        nothing); a conflict re-reads, so a stale copy costs one retry, never a lost write.
+        """
         ref = ObjectRef.of(manifest)
         effect = effect or f"apply {ref}"
+        first = [dict(known)] if known is not None else []
 
         def attempt() -> EffectOutcome:
-            live = self.api.get(ref)
+            live = first.pop() if first else self.api.get(ref)
             if live is None:
                 self.api.create(manifest)
                 return self._outcome(effect, at, EffectResult.APPLIED, f"created {ref}")

@@ -37,6 +37,7 @@ from controller.operator.world import (
     Services,
 )
 from controller.ticking import Tick, TickError, run_tick
+from effects.applying import contains
 from effects.kubeapi import ObjectRef, classify
 from ledger import EventRegistry, Ledger
 from ledger.errors import ConcurrencyError, LedgerError
@@ -332,6 +333,8 @@ class Operator:
         meta = doc.get("metadata") or {}
         ref = ObjectRef(CANARY_API, "Canary", str(meta.get("namespace")), str(meta.get("name")))
         body = {"status": status_document(state, doc)}
+        if contains(doc.get("status") or {}, body["status"]):
+            return  # a quiet tick: nothing to write
         try:
             self.services.kube.patch_status(ref, body)
         except Exception as e:

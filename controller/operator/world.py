@@ -134,6 +134,36 @@ def _decode(data: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
+def referenced_configs(target: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The (kind, name) of every ConfigMap and Secret the pod template of ``target`` uses:
+    volumes (plain and projected), ``envFrom`` and ``env[].valueFrom`` of every container."""
+    pod = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
+    names: set[tuple[str, str]] = set()
+    for volume in pod.get("volumes") or ():
+        if (volume.get("configMap") or {}).get("name"):
+            names.add(("ConfigMap", volume["configMap"]["name"]))
+        if (volume.get("secret") or {}).get("secretName"):
+            names.add(("Secret", volume["secret"]["secretName"]))
+        for source in (volume.get("projected") or {}).get("sources") or ():
+            if (source.get("configMap") or {}).get("name"):
+                names.add(("ConfigMap", source["configMap"]["name"]))
+            if (source.get("secret") or {}).get("name"):
+                names.add(("Secret", source["secret"]["name"]))
+    for container in [*(pod.get("containers") or ()), *(pod.get("initContainers") or ())]:
+        for env_from in container.get("envFrom") or ():
+            if (env_from.get("configMapRef") or {}).get("name"):
+                names.add(("ConfigMap", env_from["configMapRef"]["name"]))
+            if (env_from.get("secretRef") or {}).get("name"):
+                names.add(("Secret", env_from["secretRef"]["name"]))
+        for env in container.get("env") or ():
+            source = env.get("valueFrom") or {}
+            if (source.get("configMapKeyRef") or {}).get("name"):
+                names.add(("ConfigMap", source["configMapKeyRef"]["name"]))
+            if (source.get("secretKeyRef") or {}).get("name"):
+                names.add(("Secret", source["secretKeyRef"]["name"]))
+    return names
+
+
 def flagger_id(stream: str, state: CanaryState) -> str:
     """A stable UUID per promoted revision: the same decision always writes the same primary."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"roost:{stream}:{state.last_promoted_spec}"))
@@ -195,30 +225,7 @@ class ClusterWorld:
                 self.live[live_key(obj)] = obj
 
     def _read_configs(self, target: Mapping[str, Any]) -> None:
-        pod = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
-        names: set[tuple[str, str]] = set()
-        for volume in pod.get("volumes") or ():
-            if (volume.get("configMap") or {}).get("name"):
-                names.add(("ConfigMap", volume["configMap"]["name"]))
-            if (volume.get("secret") or {}).get("secretName"):
-                names.add(("Secret", volume["secret"]["secretName"]))
-            for source in (volume.get("projected") or {}).get("sources") or ():
-                if (source.get("configMap") or {}).get("name"):
-                    names.add(("ConfigMap", source["configMap"]["name"]))
-                if (source.get("secret") or {}).get("name"):
-                    names.add(("Secret", source["secret"]["name"]))
-        for container in [*(pod.get("containers") or ()), *(pod.get("initContainers") or ())]:
-            for env_from in container.get("envFrom") or ():
-                if (env_from.get("configMapRef") or {}).get("name"):
-                    names.add(("ConfigMap", env_from["configMapRef"]["name"]))
-                if (env_from.get("secretRef") or {}).get("name"):
-                    names.add(("Secret", env_from["secretRef"]["name"]))
-            for env in container.get("env") or ():
-                source = env.get("valueFrom") or {}
-                if (source.get("configMapKeyRef") or {}).get("name"):
-                    names.add(("ConfigMap", source["configMapKeyRef"]["name"]))
-                if (source.get("secretKeyRef") or {}).get("name"):
-                    names.add(("Secret", source["secretKeyRef"]["name"]))
+        names = referenced_configs(target)
         for kind, name in sorted(names):
             for suffix in ("", "-primary"):
                 obj = self._get("v1", kind, f"{name}{suffix}")
@@ -489,13 +496,26 @@ class ClusterWorld:
         outcomes: list[Event] = []
         for manifest in rendered.owned:
             outcome = self.services.applier.apply(
-                manifest, at=at, policy=apply_policy(manifest, request, rendered)
+                manifest,
+                at=at,
+                policy=apply_policy(manifest, request, rendered),
+                known=self._known(manifest),
             )
             outcomes.extend(_worth_recording(outcome))
         for patch in rendered.patches:
             outcome = self.services.applier.patch(patch.ref, patch.patch, at=at)
             outcomes.extend(_worth_recording(outcome))
         return outcomes
+
+    def _known(self, manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The live copy of ``manifest`` read this tick, if any (saves the applier a read)."""
+        found = self.live.get(live_key(manifest))
+        if found is None:
+            meta = manifest.get("metadata") or {}
+            found = self.resources.get((str(manifest.get("kind")), str(meta.get("name"))))
+            if found is not None and found.get("apiVersion") != manifest.get("apiVersion"):
+                found = None
+        return found
 
     def _finalize(self, at: datetime, actions: set[WorkloadAction]) -> list[Event]:
         assert self.target is not None

@@ -279,3 +279,30 @@ def test_containment_and_merge_patch_rules() -> None:
     assert merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None, "d": 3}}) == {
         "a": {"c": 2, "d": 3}
     }
+
+
+def test_a_known_live_copy_saves_the_read_and_a_stale_one_costs_a_retry(
+    apiserver: ApiServerHandle, applier: Applier
+) -> None:
+    applier.apply(_primary(), at=AT)
+    stored = apiserver.read("deployments.apps", "podinfo-primary", "test")
+    assert stored is not None
+
+    def gets() -> int:
+        return len(apiserver.call(lambda: list(apiserver.kmock[kmock.method.GET])))
+
+    before = gets()
+    assert applier.apply(_primary(), at=AT, known=stored).result is EffectResult.UNCHANGED
+    assert gets() == before  # compared with the copy the caller had: no request at all
+    changed = render_primary(
+        deployment(), canary(), WorkloadSettings(), tracked={}, flagger_id="id-9"
+    )
+    assert applier.apply(changed, at=AT, known=stored).result is EffectResult.APPLIED
+    # the copy is stale now (older resourceVersion): the write conflicts, is re-read, and lands
+    again = render_primary(
+        deployment(), canary(), WorkloadSettings(), tracked={}, flagger_id="id-10"
+    )
+    assert applier.apply(again, at=AT, known=stored).result is EffectResult.APPLIED
+    live = apiserver.read("deployments.apps", "podinfo-primary", "test")
+    assert live is not None
+    assert live["spec"]["template"]["metadata"]["annotations"]["flagger-id"] == "id-10"
