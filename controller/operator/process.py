@@ -22,9 +22,16 @@ import kubernetes.client
 import kubernetes.config
 
 from controller.operator.leader import LeaderElector
+from controller.operator.references import (
+    CONFIG_KINDS,
+    REFERENCED_KINDS,
+    References,
+    change_digest,
+    ref_of,
+)
 from controller.operator.running import CanaryRunner, Operator
 from controller.operator.telemetry import HealthServer, Telemetry
-from controller.operator.watching import Informer, watched
+from controller.operator.watching import Informer, Watched, served, watched
 from controller.operator.world import CANARY_API, OperatorSettings, Services
 from controller.ticking import Tick
 from effects.applying import Applier
@@ -153,6 +160,7 @@ class Process:
             on_tick_done=self._ticked,
         )
         self.targets = Targets()
+        self.references = References()
         self.informers: list[Informer] = []
         self.leading = threading.Event()
         self.health = HealthServer(
@@ -165,7 +173,8 @@ class Process:
         self.elector: LeaderElector | None = None
         self.run_started: dict[tuple[str, str], datetime] = {}
         self.seen: dict[tuple[str, ...], str] = {}
-        """The last change seen of each Canary and target (see ``_canary_change``)."""
+        """The last change seen of each Canary and target (see ``_canary_change``), and the
+        digest of each referenced object (see ``change_digest``)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -216,9 +225,37 @@ class Process:
                     on_event=self._target_event,
                 )
             )
+        self.informers += self._reference_informers()
         for informer in self.informers:
             informer.start()
         self.leading.set()
+
+    def _reference_informers(self) -> list[Informer]:
+        """Informers of what canaries reference, for the kinds the API serves.
+
+        Scoped like the others: with ``-namespace`` unset the Secret informer caches every
+        Secret of the cluster (as Flagger's cluster-wide secret read access allows); no label
+        or field selector can narrow it, since referenced Secrets carry no mark of ours.
+        """
+        kinds = list(REFERENCED_KINDS)
+        if self.config.settings.workload.config_tracking:
+            kinds = [*CONFIG_KINDS, *kinds]  # without it, no config makes a new revision
+        found = []
+        for api_version, kind in kinds:
+            what = watched(api_version, kind, self.config.namespace)
+            if served(self.api_client, what):
+                found.append(self._reference_informer(what))
+        return found
+
+    def _reference_informer(self, what: Watched) -> Informer:
+        informer: Informer | None = None
+
+        def on_event(kind: str, obj: dict[str, Any]) -> None:
+            first_list = informer is None or not informer.synced
+            self._reference_event(kind, obj, first_list=first_list)
+
+        informer = Informer(self.api_client, what, on_event=on_event)
+        return informer
 
     def _follow(self) -> None:
         if not self.leading.is_set():
@@ -237,11 +274,13 @@ class Process:
         namespace, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
         if kind == "DELETED":
             self.targets.note(obj, deleted=True)
+            self.references.note_canary(obj, deleted=True)
             self.operator.forget(namespace, name)
             self.telemetry.forget(name, namespace)
             self.seen.pop(("Canary", namespace, name), None)
             return
         self.targets.note(obj)
+        self.references.note_canary(obj)
         change, key = _canary_change(obj), ("Canary", namespace, name)
         self.operator.sync(obj, prompt=self.seen.get(key) != change)
         self.seen[key] = change
@@ -249,6 +288,7 @@ class Process:
     def _target_event(self, kind: str, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
         key = (str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name")))
+        self.references.note_target(obj, deleted=kind == "DELETED")
         if kind == "DELETED":
             self.seen.pop(key, None)
             return
@@ -256,7 +296,30 @@ class Process:
         if self.seen.get(key) == change:
             return
         self.seen[key] = change
-        for namespace, name in self.targets.canaries_of(obj):
+        self._prompt(self.targets.canaries_of(obj))
+
+    def _reference_event(self, kind: str, obj: dict[str, Any], *, first_list: bool) -> None:
+        """A ConfigMap, Secret, autoscaler, MetricTemplate or AlertProvider was seen: tick the
+        canaries that read it if what they read of it changed. The first list only records
+        digests (every canary gets a prompt first tick anyway); a deletion is a change."""
+        ref = ref_of(obj)
+        key = ("ref", *ref)
+        if kind == "DELETED":
+            if self.seen.pop(key, None) is not None:
+                self._prompt(self.references.canaries_of(ref))
+            return
+        digest = change_digest(obj)
+        before = self.seen.get(key)
+        self.seen[key] = digest
+        if before == digest or (before is None and first_list):
+            return
+        canaries = self.references.canaries_of(ref)
+        if canaries:
+            log.info("%s %s/%s changed: ticking %d canaries", *ref, len(canaries))
+        self._prompt(canaries)
+
+    def _prompt(self, canaries: set[tuple[str, str]]) -> None:
+        for namespace, name in sorted(canaries):
             doc = self.operator.services.kube.get(ObjectRef(CANARY_API, "Canary", namespace, name))
             if doc is not None:
                 self.operator.sync(doc)

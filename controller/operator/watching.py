@@ -80,6 +80,41 @@ def watched(api_version: str, kind: str, namespace: str | None = None) -> Watche
     return Watched(api_version, kind, plural, namespace if namespaced else None)
 
 
+def served(api_client: kubernetes.client.ApiClient, watched: Watched) -> bool:
+    """Whether ``watched`` can be listed: one GET of its collection (``limit=1``).
+
+    An :class:`Informer` retries every failure with backoff and is not ``synced`` until its
+    first list succeeds, so one started on a kind the API does not serve (404: a CRD not
+    installed) or will not show us (403) would retry forever and hold readiness down. Those two
+    answers mean "do not watch"; any other failure (the server unreachable for now) means
+    "watch", and the informer's own retries take it from there.
+    """
+    method, url, headers, _, _ = api_client.param_serialize(
+        method="GET",
+        resource_path=watched.collection(),
+        query_params=[("limit", "1")],
+        header_params=dict(_JSON),
+        auth_settings=["BearerToken"],
+    )
+    try:
+        response: Any = api_client.call_api(
+            method,
+            url,
+            header_params=headers,
+            _request_timeout=(_CONNECT_TIMEOUT, _CONNECT_TIMEOUT),
+        )
+        status = int(response.status)
+        response.read()
+    except Exception as e:
+        log.warning("cannot tell whether %s is served (%s); watching it", watched, e)
+        return True
+    if status in (403, 404):
+        reason = "not served" if status == 404 else "forbidden"
+        log.info("%s is %s (%d); not watching it", watched, reason, status)
+        return False
+    return True
+
+
 def capped_backoff(failures: int) -> float:
     """Seconds to wait after ``failures`` consecutive failures: 0.5, 1, 2, ... up to 30."""
     return float(min(30.0, 0.5 * 2 ** max(0, failures - 1)))

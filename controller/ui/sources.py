@@ -108,13 +108,16 @@ class LiveSource:
 
         self.kubeconfig = kubeconfig
         self._timeout = timeout_s
+        configuration = kubernetes.client.Configuration()
         try:
-            self._client = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=kubeconfig
+            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig, client_configuration=configuration, persist_config=False
             )
         except Exception as e:  # the loader raises several unrelated types for a bad file
             raise SourceError(f"cannot load kubeconfig {kubeconfig}: {_short(e)}") from e
-        self._client.configuration.retries = 0
+        # before the client exists: its connection pool takes the retries when it is built
+        configuration.retries = 0
+        self._client = kubernetes.client.ApiClient(configuration)
         self._api = kubernetes.client.CustomObjectsApi(self._client)
 
     def canaries(self) -> dict[tuple[str, str], dict[str, Any]]:
@@ -144,7 +147,7 @@ class LiveSource:
         return found if isinstance(found, dict) else None
 
     def close(self) -> None:
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]
 
 
 def live_summary(obj: dict[str, Any]) -> dict[str, Any]:
