@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from effects.applying import Applier
 from effects.configs import track
+from effects.configs.tracking import discover_refs
 from effects.errors import EffectsError
 from effects.kubeapi import KubeApi, ObjectRef, classify
 from effects.metrics.base import MetricProvider, ProviderConfig, ProviderConfigError
@@ -135,33 +136,11 @@ def _decode(data: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def referenced_configs(target: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """The (kind, name) of every ConfigMap and Secret the pod template of ``target`` uses:
-    volumes (plain and projected), ``envFrom`` and ``env[].valueFrom`` of every container."""
+    """The (kind, name) of every ConfigMap and Secret the pod template of ``target`` uses, as
+    config tracking finds them (:func:`effects.configs.tracking.discover_refs`)."""
     pod = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
-    names: set[tuple[str, str]] = set()
-    for volume in pod.get("volumes") or ():
-        if (volume.get("configMap") or {}).get("name"):
-            names.add(("ConfigMap", volume["configMap"]["name"]))
-        if (volume.get("secret") or {}).get("secretName"):
-            names.add(("Secret", volume["secret"]["secretName"]))
-        for source in (volume.get("projected") or {}).get("sources") or ():
-            if (source.get("configMap") or {}).get("name"):
-                names.add(("ConfigMap", source["configMap"]["name"]))
-            if (source.get("secret") or {}).get("name"):
-                names.add(("Secret", source["secret"]["name"]))
-    for container in [*(pod.get("containers") or ()), *(pod.get("initContainers") or ())]:
-        for env_from in container.get("envFrom") or ():
-            if (env_from.get("configMapRef") or {}).get("name"):
-                names.add(("ConfigMap", env_from["configMapRef"]["name"]))
-            if (env_from.get("secretRef") or {}).get("name"):
-                names.add(("Secret", env_from["secretRef"]["name"]))
-        for env in container.get("env") or ():
-            source = env.get("valueFrom") or {}
-            if (source.get("configMapKeyRef") or {}).get("name"):
-                names.add(("ConfigMap", source["configMapKeyRef"]["name"]))
-            if (source.get("secretKeyRef") or {}).get("name"):
-                names.add(("Secret", source["secretKeyRef"]["name"]))
-    return names
+    kinds = {"configmap": "ConfigMap", "secret": "Secret"}
+    return {(kinds[ref.kind], ref.name) for ref in discover_refs(pod)}
 
 
 def flagger_id(stream: str, state: CanaryState) -> str:
