@@ -15,7 +15,6 @@ decision twice writes the same primary.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import secrets
@@ -28,14 +27,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from controller.operator.measuring import CANARY_API as CANARY_API  # re-exported
+from controller.operator.measuring import Measurer, decode_secret
+from controller.operator.reasons import event_reason
 from effects.applying import Applier
 from effects.configs import track
 from effects.configs.tracking import discover_refs
 from effects.errors import EffectsError
 from effects.kubeapi import KubeApi, ObjectRef, classify
-from effects.metrics.base import MetricProvider, ProviderConfig, ProviderConfigError
-from effects.metrics.evaluating import Subject, evaluate, failed, template_config
-from effects.metrics.registry import make_provider
 from effects.notifiers.base import Notifier, NullNotifier
 from effects.notifiers.delivering import deliver_alert
 from effects.readiness import (
@@ -54,7 +53,7 @@ from effects.webhooks.events import event_hooks, send_event
 from effects.webhooks.payloads import CanaryRef
 from effects.workloads.service_targets import PRIMARY_REVISION
 from reducers.base import Event
-from reducers.canary.observing import MetricNeeded, Need, ProvidersCheckNeeded, WebhookNeeded
+from reducers.canary.observing import Need, ProvidersCheckNeeded, WebhookNeeded
 from reducers.canary.revisions import revision_of
 from reducers.canary.state import CanaryState
 from reducers.events import (
@@ -63,8 +62,6 @@ from reducers.events import (
     EffectOutcome,
     EffectResult,
     KubeEventRecorded,
-    MetricProvidersChecked,
-    MetricSource,
     Readiness,
     ReadinessObserved,
     RoutesObserved,
@@ -78,17 +75,14 @@ from reducers.events import (
 from reducers.spec import (
     AlertProviderSpec,
     Canary,
-    MetricTemplate,
     Phase,
     ProviderChoice,
     TargetKind,
     parse_provider,
 )
-from reducers.spec.metric_templates import MetricProvider as MetricProviderSpec
 
 log = logging.getLogger("roost.operator")
 
-CANARY_API = "flagger.app/v1beta1"
 COOKIE_LETTERS = string.ascii_letters
 COOKIE_LENGTH = 10
 COMMAND_ANNOTATION = "roost.dev/command"
@@ -123,16 +117,6 @@ class Services:
     notifier: Notifier = field(default_factory=NullNotifier)
     remember_secret: Callable[[Sequence[str]], None] = lambda values: None
     """Hands secret values to the ledger's redactor before anything could record them."""
-
-
-def _decode(data: Mapping[str, Any] | None) -> dict[str, str]:
-    out = {}
-    for key, value in (data or {}).items():
-        try:
-            out[str(key)] = base64.b64decode(str(value)).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            continue
-    return out
 
 
 def referenced_configs(target: Mapping[str, Any]) -> set[tuple[str, str]]:
@@ -211,7 +195,7 @@ class ClusterWorld:
                 if obj is None:
                     continue
                 if kind == "Secret":
-                    self.services.remember_secret(list(_decode(obj.get("data")).values()))
+                    self.services.remember_secret(list(decode_secret(obj.get("data")).values()))
                 self.resources[(kind, f"{name}{suffix}")] = obj
 
     def _read_autoscaler(self) -> None:
@@ -378,74 +362,17 @@ class ClusterWorld:
             hook = next(h for h in self.canary.spec.analysis.webhooks or () if h.name == need.name)
             ref = CanaryRef(self.canary.metadata.name, self.namespace, self.revision)
             return call_webhook(hook, ref, need.phase, at=at)
+        measurer = Measurer(
+            self.services.kube,
+            self.canary,
+            str(self.provider.provider),
+            metrics_server=self.settings.metrics_server,
+            no_cross_namespace_refs=self.settings.no_cross_namespace_refs,
+            remember_secret=self.services.remember_secret,
+        )
         if isinstance(need, ProvidersCheckNeeded):
-            return self._check_providers(at)
-        return self._measure(need, at)
-
-    def _subject(self, need: MetricNeeded) -> tuple[Subject, MetricProvider]:
-        metric = next(m for m in self.canary.spec.analysis.metrics or () if m.name == need.name)
-        if need.source is MetricSource.TEMPLATE and metric.template_ref is not None:
-            ns = metric.template_ref.namespace or self.namespace
-            if self.settings.no_cross_namespace_refs and ns != self.namespace:
-                raise ProviderConfigError(
-                    f"metric template {ns}/{metric.template_ref.name} is in another namespace "
-                    "and -no-cross-namespace-refs is set"
-                )
-            doc = self.services.kube.get(
-                ObjectRef(CANARY_API, "MetricTemplate", ns, metric.template_ref.name)
-            )
-            if doc is None:
-                raise ProviderConfigError(
-                    f"metric template {ns}/{metric.template_ref.name} not found"
-                )
-            template = MetricTemplate.model_validate(doc)
-            subject = Subject(
-                self.canary, metric, need.source, str(template.spec.provider.type), template
-            )
-            credentials: dict[str, str] = {}
-            secret_ref = template.spec.provider.secret_ref
-            if secret_ref is not None:
-                secret = self.services.kube.get(ObjectRef("v1", "Secret", ns, secret_ref.name))
-                if secret is None:
-                    raise ProviderConfigError(f"secret {ns}/{secret_ref.name} not found")
-                credentials = _decode(secret.get("data"))
-                self.services.remember_secret(list(credentials.values()))
-            config = template_config(subject, credentials, api_client=self.services.kube.api_client)
-            return subject, make_provider(str(template.spec.provider.type), config)
-        server = str(self.canary.spec.metrics_server or self.settings.metrics_server)
-        spec = MetricProviderSpec.model_validate({"type": "prometheus", "address": server})
-        subject = Subject(self.canary, metric, need.source, str(self.provider.provider))
-        interval = metric.effective_interval(from_template=False)
-        return subject, make_provider("prometheus", ProviderConfig(spec=spec, interval=interval))
-
-    def _measure(self, need: MetricNeeded, at: datetime) -> Event:
-        try:
-            subject, provider = self._subject(need)
-        except (ProviderConfigError, EffectsError, ValueError) as e:
-            metric = next(m for m in self.canary.spec.analysis.metrics or () if m.name == need.name)
-            subject = Subject(self.canary, metric, need.source, str(self.provider.provider))
-            return failed(subject, str(e), at=at)
-        return evaluate(subject, provider, at=at)
-
-    def _check_providers(self, at: datetime) -> Event:
-        problems = []
-        for metric in self.canary.spec.analysis.metrics or ():
-            source = (
-                MetricSource.TEMPLATE
-                if metric.template_ref is not None
-                else MetricSource.INLINE
-                if metric.query
-                else MetricSource.BUILTIN
-            )
-            try:
-                _, provider = self._subject(MetricNeeded(metric.name, source))
-            except (ProviderConfigError, EffectsError, ValueError) as e:
-                problems.append(str(e))
-                continue
-            offline = provider.is_online(at=at)
-            if offline is not None:
-                problems.append(f"{metric.name}: {offline}")
-        return MetricProvidersChecked(at=at, ok=not problems, error="; ".join(problems))
+            return measurer.check_providers(at)
+        return measurer.measure(need, at)
 
     # ------------------------------------------------------------------ applying
 
@@ -600,7 +527,7 @@ class ClusterWorld:
             if spec.secret_ref is not None:
                 secret = self.services.kube.get(ObjectRef("v1", "Secret", ns, spec.secret_ref.name))
                 if secret is not None:
-                    data = _decode(secret.get("data"))
+                    data = decode_secret(secret.get("data"))
                     self.services.remember_secret(list(data.values()))
                     secrets_by_key[(ns, spec.secret_ref.name)] = data
         outcomes = deliver_alert(
@@ -636,35 +563,6 @@ def command_of(doc: Mapping[str, Any], at: datetime) -> list[Event]:
     except (ValueError, TypeError, KeyError, ValidationError) as e:
         log.warning("ignoring annotation %s: %s", COMMAND_ANNOTATION, str(e)[:300])
         return []
-
-
-def event_reason(event: KubeEventRecorded) -> str:
-    """A Kubernetes event reason that says what happened (Flagger writes ``Synced`` for all)."""
-    text = event.message.lower()
-    for needle, reason in _REASONS:
-        if needle in text:
-            return reason
-    return "Synced"
-
-
-_REASONS = (
-    ("ignoring", "CommandIgnored"),
-    ("requested by", "CommandAccepted"),
-    ("initialization done", "Initialized"),
-    ("new revision detected", "NewRevision"),
-    ("starting canary analysis", "AnalysisStarted"),
-    ("advance", "WeightAdvanced"),
-    ("waiting for approval", "WaitingForApproval"),
-    ("copying", "Promoting"),
-    ("promotion completed", "Succeeded"),
-    ("rolling back", "RolledBack"),
-    ("canary failed", "Failed"),
-    ("halt", "Halted"),
-    ("not ready", "NotReady"),
-    ("skipping analysis", "AnalysisSkipped"),
-    ("terminat", "Terminating"),
-    ("metric", "MetricCheck"),
-)
 
 
 def _routes_of(state: CanaryState) -> Routes:
