@@ -30,7 +30,8 @@ import typer
 import urllib3
 
 from controller.cli import ops_text
-from controller.operator.world import CANARY_API, COMMAND_ANNOTATION
+from controller.operator.commands import COMMAND_ANNOTATION
+from controller.operator.world import CANARY_API
 from effects.kubeapi import KubeApi, ObjectRef, classify
 from reducers.events import Command
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from controller.operator.world import COMMAND_ANNOTATION
+from controller.operator.commands import COMMAND_ANNOTATION
 from reducers.spec import Canary, Strategy
 
 GET_COLUMNS = (

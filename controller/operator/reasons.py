@@ -1,4 +1,4 @@
-"""Kubernetes event reasons for the events the decider words.
+"""Kubernetes events about a Canary: their bodies, and reasons for the events the decider words.
 
 Flagger gives every event the reason ``Synced``; Roost names what happened, so
 ``kubectl get events --field-selector reason=RolledBack`` finds the rollbacks. The decider
@@ -8,6 +8,11 @@ it here, first matching phrase wins.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from controller.operator.measuring import CANARY_API
 from reducers.events import KubeEventRecorded
 
 
@@ -38,3 +43,32 @@ _REASONS = (
     ("terminat", "Terminating"),
     ("metric", "MetricCheck"),
 )
+
+
+def event_body(
+    canary: Mapping[str, Any], *, reason: str, message: str, kind: str, at: datetime
+) -> dict[str, Any]:
+    """A core/v1 Event about a Canary (the server names it from ``generateName``)."""
+    meta = canary.get("metadata") or {}
+    name, namespace = str(meta.get("name")), str(meta.get("namespace") or "default")
+    stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{name}.", "namespace": namespace},
+        "involvedObject": {
+            "apiVersion": CANARY_API,
+            "kind": "Canary",
+            "name": name,
+            "namespace": namespace,
+            "uid": meta.get("uid", ""),
+        },
+        "reason": reason,
+        "message": message[:1000],
+        "type": kind,
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+        "source": {"component": "roost"},
+        "reportingComponent": "roost",
+    }

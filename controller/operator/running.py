@@ -28,9 +28,10 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from controller.operator.commands import COMMAND_ANNOTATION
+from controller.operator.reasons import event_body
 from controller.operator.world import (
     CANARY_API,
-    COMMAND_ANNOTATION,
     ClusterWorld,
     ObservationError,
     OperatorSettings,
@@ -415,26 +416,7 @@ class Operator:
     def report_problem(self, doc: Mapping[str, Any], problem: str, reason: str = "Failed") -> None:
         meta = doc.get("metadata") or {}
         name, namespace = str(meta.get("name")), str(meta.get("namespace") or "default")
-        stamp = _stamp(self.clock())
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{name}.", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": CANARY_API,
-                "kind": "Canary",
-                "name": name,
-                "namespace": namespace,
-                "uid": meta.get("uid", ""),
-            },
-            "reason": reason,
-            "message": problem[:1000],
-            "type": "Warning",
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-            "source": {"component": "roost"},
-        }
+        body = event_body(doc, reason=reason, message=problem, kind="Warning", at=self.clock())
         try:
             self.services.kube.create(body)
         except Exception as e:

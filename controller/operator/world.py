@@ -15,7 +15,6 @@ decision twice writes the same primary.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import string
@@ -25,11 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
+from controller.operator.commands import command_of
 from controller.operator.measuring import CANARY_API as CANARY_API  # re-exported
 from controller.operator.measuring import Measurer, decode_secret
-from controller.operator.reasons import event_reason
+from controller.operator.reasons import event_body, event_reason
 from effects.applying import Applier
 from effects.configs import track
 from effects.configs.tracking import discover_refs
@@ -58,7 +56,6 @@ from reducers.canary.revisions import revision_of
 from reducers.canary.state import CanaryState
 from reducers.events import (
     AlertDecided,
-    CommandObserved,
     EffectOutcome,
     EffectResult,
     KubeEventRecorded,
@@ -85,8 +82,6 @@ log = logging.getLogger("roost.operator")
 
 COOKIE_LETTERS = string.ascii_letters
 COOKIE_LENGTH = 10
-COMMAND_ANNOTATION = "roost.dev/command"
-"""Where ``roost promote`` and the like leave a command: JSON ``{command, id, by, at}``."""
 
 
 class ObservationError(RuntimeError):
@@ -454,32 +449,14 @@ class ClusterWorld:
         return outcomes
 
     def _kube_event(self, event: KubeEventRecorded, at: datetime) -> list[Event]:
-        meta = self.doc.get("metadata") or {}
-        name = str(meta.get("name"))
-        stamp = at.isoformat().replace("+00:00", "Z")
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{name}.{uuid.uuid4().hex[:16]}",
-                "namespace": self.namespace,
-            },
-            "involvedObject": {
-                "apiVersion": CANARY_API,
-                "kind": "Canary",
-                "name": name,
-                "namespace": self.namespace,
-                "uid": meta.get("uid", ""),
-            },
-            "reason": event_reason(event),
-            "message": event.message,
-            "type": event.type.value,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-            "source": {"component": "roost"},
-            "reportingComponent": "roost",
-        }
+        name = str((self.doc.get("metadata") or {}).get("name"))
+        body = event_body(
+            self.doc,
+            reason=event_reason(event),
+            message=event.message,
+            kind=event.type.value,
+            at=at,
+        )
         outcomes: list[Event] = []
         try:
             self.services.kube.create(body)
@@ -542,27 +519,6 @@ class ClusterWorld:
             at=at,
         )
         return [o for o in outcomes if o.result is not EffectResult.APPLIED]
-
-
-def command_of(doc: Mapping[str, Any], at: datetime) -> list[Event]:
-    """The command annotation as an observation (none, or ignored with a warning if malformed)."""
-    text = ((doc.get("metadata") or {}).get("annotations") or {}).get(COMMAND_ANNOTATION)
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-        return [
-            CommandObserved(
-                at=at,
-                command=data["command"],
-                id=data["id"],
-                by=data.get("by") or "unknown",
-                requested_at=data["at"],
-            )
-        ]
-    except (ValueError, TypeError, KeyError, ValidationError) as e:
-        log.warning("ignoring annotation %s: %s", COMMAND_ANNOTATION, str(e)[:300])
-        return []
 
 
 def _routes_of(state: CanaryState) -> Routes:

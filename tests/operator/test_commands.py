@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from controller.cli import app
+from controller.operator.commands import COMMAND_ANNOTATION
 from controller.operator.running import stream_of
-from controller.operator.world import COMMAND_ANNOTATION
 from controller.sandbox.kubeconfig import CONTEXT, write_kubeconfig
 from controller.ticking import Tick
 from ledger import EventRegistry, Ledger
