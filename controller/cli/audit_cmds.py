@@ -35,6 +35,7 @@ from ledger.audit import Filters
 from ledger.audit_trail import GateSwitch
 from ledger.readonly import run_query
 from ledger.schema import events
+from reducers.canary.state import rfc3339
 
 EXIT_BAD_INPUT = 2
 
@@ -163,13 +164,9 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _stamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return _stamp(value)
+        return rfc3339(value)
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, dict | list):
@@ -202,7 +199,7 @@ def _times(rows: Rows, as_text: bool) -> Rows:
     """Times as ISO text for JSON (orjson writes datetimes itself, but with ``+00:00``)."""
     if as_text:
         return rows
-    return [[_stamp(v) if isinstance(v, datetime) else v for v in row] for row in rows]
+    return [[rfc3339(v) if isinstance(v, datetime) else v for v in row] for row in rows]
 
 
 # ------------------------------------------------------------------ commands

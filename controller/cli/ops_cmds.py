@@ -33,6 +33,7 @@ from controller.cli import ops_text
 from controller.operator.commands import COMMAND_ANNOTATION
 from controller.operator.world import CANARY_API
 from effects.kubeapi import KubeApi, ObjectRef, classify
+from reducers.canary.state import rfc3339
 from reducers.events import Command
 
 EXIT_PROBLEM = 2
@@ -275,7 +276,7 @@ def _request(
             "command": command.value,
             "id": str(uuid.uuid4()),
             "by": by,
-            "at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "at": rfc3339(datetime.now(UTC)),
         }
         patch: dict[str, Any] = {
             "metadata": {"annotations": {COMMAND_ANNOTATION: json.dumps(body)}}

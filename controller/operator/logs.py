@@ -8,6 +8,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from reducers.canary.state import rfc3339
+
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
 LEVELS |= {"warning": logging.WARNING, "error": logging.ERROR}
 CONTEXT = ("canary", "run", "tick")
@@ -18,7 +20,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "ts": rfc3339(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

@@ -9,10 +9,11 @@ it here, first matching phrase wins.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from controller.operator.measuring import CANARY_API
+from reducers.canary.state import rfc3339
 from reducers.events import KubeEventRecorded
 
 
@@ -51,7 +52,7 @@ def event_body(
     """A core/v1 Event about a Canary (the server names it from ``generateName``)."""
     meta = canary.get("metadata") or {}
     name, namespace = str(meta.get("name")), str(meta.get("namespace") or "default")
-    stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    stamp = rfc3339(at)
     return {
         "apiVersion": "v1",
         "kind": "Event",

@@ -45,6 +45,7 @@ from ledger.errors import ConcurrencyError, LedgerError
 from ledger.snapshots import load_state
 from reducers.base import Event
 from reducers.canary import CanaryFold, CanaryState
+from reducers.canary.state import rfc3339, status_of
 from reducers.events import ALL_EVENTS, CommandHandled, RunRestarted, RunStarted
 from reducers.spec import Canary, Phase, SpecError, validate_document
 from reducers.spec.durations import parse_go_duration
@@ -60,43 +61,6 @@ FINALIZER = "finalizer.flagger.app"
 def stream_of(namespace: str, name: str) -> str:
     """The ledger stream of a canary."""
     return f"canary/{namespace}/{name}"
-
-
-def status_document(state: CanaryState, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The Canary status Flagger writes, from the folded state."""
-    status: dict[str, Any] = {
-        "phase": state.phase.value,
-        "canaryWeight": state.canary_weight,
-        "failedChecks": state.failed_checks,
-        "iterations": state.iterations,
-        "lastAppliedSpec": state.last_applied_spec,
-        "lastPromotedSpec": state.last_promoted_spec,
-    }
-    if state.last_transition_time is not None:
-        status["lastTransitionTime"] = _stamp(state.last_transition_time)
-    if state.condition is not None:
-        c = state.condition
-        status["conditions"] = [
-            {
-                "type": "Promoted",
-                "status": c.status.value,
-                "reason": c.reason,
-                "message": c.message,
-                "lastUpdateTime": _stamp(c.last_update_time),
-                "lastTransitionTime": _stamp(c.last_transition_time),
-            }
-        ]
-    for key, value in (
-        ("sessionAffinityCookie", state.session_affinity_cookie),
-        ("primarySessionAffinityCookie", state.primary_session_affinity_cookie),
-        ("previousSessionAffinityCookie", state.previous_session_affinity_cookie),
-    ):
-        status[key] = value or None
-    return status
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -333,7 +297,7 @@ class Operator:
         """One merge patch of the status subresource."""
         meta = doc.get("metadata") or {}
         ref = ObjectRef(CANARY_API, "Canary", str(meta.get("namespace")), str(meta.get("name")))
-        body = {"status": status_document(state, doc)}
+        body = {"status": status_of(state)}
         if contains(doc.get("status") or {}, body["status"]):
             return  # a quiet tick: nothing to write
         try:
@@ -401,8 +365,8 @@ class Operator:
                         "status": "False",
                         "reason": "InvalidSpec",
                         "message": problem[:1000],
-                        "lastUpdateTime": _stamp(self.clock()),
-                        "lastTransitionTime": _stamp(self.clock()),
+                        "lastUpdateTime": rfc3339(self.clock()),
+                        "lastTransitionTime": rfc3339(self.clock()),
                     }
                 ],
             }

@@ -20,6 +20,7 @@ from controller.ticking import TickError, run_tick
 from ledger import EventRegistry, Ledger
 from reducers.base import Event
 from reducers.canary import INITIAL, CanaryState
+from reducers.canary.state import rfc3339
 from reducers.events import ALL_EVENTS, AlertDecided, KubeEventRecorded, WebhookResult
 from reducers.spec import Canary
 
@@ -48,7 +49,7 @@ class TickReport:
         s = self.state
         return {
             "tick": self.tick,
-            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "time": rfc3339(self.time),
             "phase": s.phase.value,
             "canaryWeight": s.canary_weight,
             "failedChecks": s.failed_checks,

@@ -8,7 +8,7 @@ spec: values the status needs (revision, weights) arrive on decision events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reducers.spec import ConditionStatus, Phase
@@ -91,6 +91,42 @@ class CanaryState:
 _FIELDS = tuple(f.name for f in fields(CanaryState))
 _FIELD_SET = frozenset(_FIELDS)
 INITIAL = CanaryState()
+
+
+def rfc3339(at: datetime) -> str:
+    """A Kubernetes (RFC 3339, UTC, ``Z``) timestamp."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def status_of(state: CanaryState) -> dict[str, Any]:
+    """The Canary ``status`` Flagger writes, projected from the folded state (cookies that are
+    unset are ``None``, which a merge patch removes)."""
+    status: dict[str, Any] = {
+        "phase": state.phase.value,
+        "canaryWeight": state.canary_weight,
+        "failedChecks": state.failed_checks,
+        "iterations": state.iterations,
+        "lastAppliedSpec": state.last_applied_spec,
+        "lastPromotedSpec": state.last_promoted_spec,
+    }
+    if state.last_transition_time is not None:
+        status["lastTransitionTime"] = rfc3339(state.last_transition_time)
+    cond = state.condition
+    if cond is not None:
+        status["conditions"] = [
+            {
+                "type": "Promoted",
+                "status": cond.status.value,
+                "reason": cond.reason,
+                "message": cond.message,
+                "lastUpdateTime": rfc3339(cond.last_update_time),
+                "lastTransitionTime": rfc3339(cond.last_transition_time),
+            }
+        ]
+    status["sessionAffinityCookie"] = state.session_affinity_cookie or None
+    status["primarySessionAffinityCookie"] = state.primary_session_affinity_cookie or None
+    status["previousSessionAffinityCookie"] = state.previous_session_affinity_cookie or None
+    return status
 
 
 def dump_state(state: CanaryState) -> dict[str, Any]:
